@@ -1,0 +1,1 @@
+"""The sample app: authors and books served by autoapi (see README)."""

@@ -1,0 +1,25 @@
+"""autoapi: a REST API for Beanie (MongoDB) models, mounted into Starlette or FastAPI."""
+
+from __future__ import annotations
+
+from autoapi.api import METHODS, AutoAPI
+from autoapi.errors import ProblemError
+from autoapi.hooks import (
+    default_api_delete,
+    default_api_post,
+    default_api_put,
+    default_api_values,
+    default_on_list_query,
+)
+
+__all__ = [
+    "METHODS",
+    "AutoAPI",
+    "ProblemError",
+    "default_api_delete",
+    "default_api_post",
+    "default_api_put",
+    "default_api_values",
+    "default_on_list_query",
+]
+__version__ = "0.1.0"

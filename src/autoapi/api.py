@@ -1,0 +1,230 @@
+"""`AutoAPI`: the ASGI app that serves every generated route, with its own error handling."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from beanie import Document
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, Router
+from starlette.types import Receive, Scope, Send
+
+from autoapi.endpoints import Context, Endpoints
+from autoapi.errors import ProblemError, problem_response, to_response
+from autoapi.hooks import Hooks, call, find_hooks
+from autoapi.introspect import ModelSpec, Resource, build_resources, inspect_model
+from autoapi.render import Renderer
+
+logger = logging.getLogger("autoapi")
+
+METHODS = ("list", "get", "post", "put", "patch", "delete", "options")
+Handler = Callable[[Request], Awaitable[Response]]
+CheckAuth = Callable[[Request], Any]
+
+
+class AutoAPI:
+    """A REST API over Beanie models, to mount in a Starlette or FastAPI app.
+
+    ``Mount("/api", app=AutoAPI(models=[Author, Book]))`` serves list, get, create, update,
+    delete and options routes per model, reference routes in both directions, and
+    ``/openapi.json``. Every error it answers is ``application/problem+json``.
+    The host app runs ``init_beanie``; autoapi never opens a connection of its own.
+    """
+
+    def __init__(
+        self,
+        *,
+        models: Sequence[type[Document]],
+        methods: Iterable[str] = METHODS,
+        check_auth: CheckAuth | None = None,
+        expose_version_key: bool = True,
+        expose_model_name: bool | str = False,
+        schemas: Sequence[Mapping[str, Any]] = (),
+        schema_dir: str | Path | None = None,
+        default_limit: int = 100,
+        max_limit: int = 1000,
+        max_time_ms: int | None = 10_000,
+    ) -> None:
+        self.models = _check_models(models)
+        self.methods = _check_methods(methods)
+        _check_limits(default_limit, max_limit)
+        self.check_auth = check_auth
+        self.model_name_key = _model_name_key(expose_model_name)
+        specs = _all_specs(self.models)
+        hooks = {model: find_hooks(model) for model in specs}
+        self.renderer = Renderer(specs, hooks, expose_version_key, self.model_name_key,
+                                 max_time_ms)
+        self.context = Context(specs, hooks, self.renderer, default_limit, max_limit,
+                               max_time_ms, self.model_name_key)
+        registered = [specs[m] for m in self.models]
+        self.resources: Mapping[str, Resource] = MappingProxyType(build_resources(registered))
+        self.schemas = tuple(schemas)
+        self.schema_dir = schema_dir
+        self.router = Router(routes=self._routes(), default=_not_found)
+
+    @property
+    def specs(self) -> Mapping[type[Document], ModelSpec]:
+        return self.context.specs
+
+    @property
+    def hooks(self) -> Mapping[type[Document], Hooks]:
+        return self.context.hooks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope["autoapi"] = self
+        try:
+            await self.router(scope, receive, send)
+        except Exception as exc:  # the last line of defence: never a traceback to the client
+            await to_response(exc)(scope, receive, send)
+
+    # -- routing -------------------------------------------------------------
+
+    def _routes(self) -> list[BaseRoute]:
+        routes: list[BaseRoute] = []
+        for resource in self.resources.values():
+            routes += self._resource_routes(resource)
+        return routes
+
+    def _resource_routes(self, resource: Resource) -> list[BaseRoute]:
+        ep = Endpoints(self.context, resource)
+        path = resource.path
+        routes = [
+            self._route(path, {"list": ep.collection, "post": ep.create}),
+            self._route(path + "/{id}", {"get": ep.get, "put": ep.update,
+                                         "patch": ep.update, "delete": ep.delete}),
+        ]
+        for fwd in resource.forward:
+            routes.append(self._route(f"{path}/{{id}}/{fwd.name}",
+                                      {"get": _bind(ep.forward, fwd)}))
+        for rev in resource.reverse:
+            routes.append(self._route(f"{path}/{{id}}/{rev.name}",
+                                      {"list": _bind(ep.reverse, rev)}))
+        return routes
+
+    def _route(self, path: str, by_name: Mapping[str, Handler]) -> Route:
+        handlers = {_HTTP[name]: fn for name, fn in by_name.items() if name in self.methods}
+        if "GET" in handlers:
+            handlers["HEAD"] = _head(handlers["GET"])
+        allow = ", ".join([*handlers, "OPTIONS"] if "options" in self.methods else handlers)
+        if "options" in self.methods:
+            handlers["OPTIONS"] = lambda request: _options(allow)
+
+        async def endpoint(request: Request) -> Response:
+            handler = handlers.get(request.method)
+            if handler is None:
+                return problem_response(405, f"{request.method} is not allowed here",
+                                        headers={"Allow": allow})
+            try:
+                return await self._authorized(request) or await handler(request)
+            except Exception as exc:
+                return to_response(exc)
+
+        return Route(path, _Dispatch(endpoint), methods=None)
+
+    async def _authorized(self, request: Request) -> Response | None:
+        """Run `check_auth` before anything else; a Response it returns is sent as is."""
+        if self.check_auth is None:
+            return None
+        try:
+            result = await call(self.check_auth, request)
+        except (HTTPException, ProblemError, PermissionError) as exc:
+            return to_response(exc)
+        except Exception:
+            logger.info("check_auth refused a request", exc_info=True)
+            return problem_response(401, "Not authorized")
+        return result if isinstance(result, Response) else None
+
+
+_HTTP = {"list": "GET", "get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH",
+         "delete": "DELETE"}
+
+
+class _Dispatch:
+    """An ASGI endpoint for every method; Starlette limits plain functions to GET."""
+
+    def __init__(self, endpoint: Handler) -> None:
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.endpoint(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+def _bind(fn: Callable[[Request, Any], Awaitable[Response]], ref: Any) -> Handler:
+    async def handler(request: Request) -> Response:
+        return await fn(request, ref)
+
+    return handler
+
+
+def _head(get: Handler) -> Handler:
+    async def head(request: Request) -> Response:
+        response = await get(request)
+        response.body = b""  # headers (Content-Length included) stay those of the GET
+        return response
+
+    return head
+
+
+async def _options(allow: str) -> Response:
+    return Response(status_code=204, headers={"Allow": allow})
+
+
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    await problem_response(404, "no route here")(scope, receive, send)
+
+
+def _check_models(models: Sequence[type[Document]]) -> tuple[type[Document], ...]:
+    if isinstance(models, (str, bytes)) or not isinstance(models, Iterable):
+        raise TypeError("models must be a list of Beanie Document classes")
+    out = tuple(models)
+    for model in out:
+        if not (isinstance(model, type) and issubclass(model, Document)):
+            raise TypeError(f"{model!r} is not a Beanie Document class")
+    if not out:
+        raise ValueError("models must name at least one Beanie Document class")
+    return out
+
+
+def _check_methods(methods: Iterable[str]) -> frozenset[str]:
+    if isinstance(methods, str):
+        raise TypeError("methods must be a list of method names, not a string")
+    out = frozenset(methods)
+    unknown = sorted(out - set(METHODS))
+    if unknown:
+        raise ValueError(f"unknown method name(s) {unknown}; choose from {list(METHODS)}")
+    return out
+
+
+def _check_limits(default_limit: int, max_limit: int) -> None:
+    if not 1 <= default_limit <= max_limit:
+        raise ValueError("need 1 <= default_limit <= max_limit")
+
+
+def _model_name_key(option: bool | str) -> str | None:
+    if isinstance(option, str):
+        if not option:
+            raise ValueError("expose_model_name must be a non-empty string or a bool")
+        return option
+    return "__modelName" if option else None
+
+
+def _all_specs(models: Iterable[type[Document]]) -> dict[type[Document], ModelSpec]:
+    """Specs of the given models and of every model their links reach (for rendering)."""
+    specs: dict[type[Document], ModelSpec] = {}
+    pending = list(models)
+    by_name = {m.__name__: m for m in pending}
+    while pending:
+        model = pending.pop()
+        if model in specs:
+            continue
+        specs[model] = inspect_model(model, by_name)
+        pending += [link.target for link in specs[model].links.values()]
+    return specs

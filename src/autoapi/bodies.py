@@ -1,0 +1,169 @@
+"""Request bodies → the nested `data` dict a write hook receives (SPEC §5)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+
+from autoapi.coerce import CoercionError, coerce_text, link_ref
+from autoapi.errors import ProblemError, unprocessable
+from autoapi.introspect import FieldSpec, ModelSpec
+
+MAX_BODY = 1024 * 1024
+READ_ONLY = frozenset({"revision_id"})
+
+
+@dataclass(frozen=True)
+class Body:
+    """A parsed write body: the field values (nested, by stored key) and the `_id` if given."""
+
+    data: dict[str, Any]
+    id: Any = None
+    has_id: bool = False
+
+
+async def read_body(request: Request, spec: ModelSpec, model_name_key: str | None) -> Body:
+    """Read, decode and check a write body; any fault raises a 4xx ProblemError."""
+    raw = await _read_limited(request)
+    if not raw.strip():
+        items: dict[str, Any] = {}
+    else:
+        items = _decode(raw, request.headers.get("content-type", ""), spec)
+    ignored = READ_ONLY | ({model_name_key} if model_name_key else set())
+    has_id = "_id" in items
+    ident = items.pop("_id", None)
+    data = build_data(spec, {k: v for k, v in items.items() if k not in ignored})
+    return Body(data, ident, has_id)
+
+
+async def _read_limited(request: Request) -> bytes:
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_BODY:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large() -> ProblemError:
+    return ProblemError(413, f"request body larger than {MAX_BODY} bytes")
+
+
+def _decode(raw: bytes, content_type: str, spec: ModelSpec) -> dict[str, Any]:
+    media = content_type.split(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return _json_object(raw)
+    if media == "application/x-www-form-urlencoded":
+        return _form(raw, spec)
+    raise ProblemError(
+        415, "send application/json or application/x-www-form-urlencoded",
+        headers={"Accept-Post": "application/json, application/x-www-form-urlencoded"},
+    )
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ProblemError(400, f"invalid JSON body: {exc}",
+                           [{"field": "body", "message": "invalid JSON"}]) from None
+    if not isinstance(value, dict):
+        raise ProblemError(400, "the JSON body must be an object",
+                           [{"field": "body", "message": "expected an object"}])
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _form(raw: bytes, spec: ModelSpec) -> dict[str, Any]:
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise ProblemError(400, "the form body is not UTF-8") from None
+    items: dict[str, Any] = {}
+    errors = []
+    for key, value in pairs:
+        fld = spec.resolve(key)
+        try:
+            items[key] = coerce_text(fld, value) if _coercible(fld) else value
+        except CoercionError as exc:
+            errors.append({"field": key, "message": str(exc)})
+    if errors:
+        raise unprocessable(errors)
+    return items
+
+
+def _coercible(fld: FieldSpec | None) -> bool:
+    # Links are turned into DBRefs by build_data; lists and open fields keep the text.
+    return fld is not None and fld.link is None and not fld.is_list and not fld.open
+
+
+def build_data(spec: ModelSpec, items: Mapping[str, Any]) -> dict[str, Any]:
+    """Dot paths and nested objects → one nested dict; unknown fields and bad links → 422."""
+    data: dict[str, Any] = {}
+    errors: list[dict[str, str]] = []
+    for key, value in items.items():
+        fld = spec.resolve(key) if key else None
+        if fld is None or fld.key == "_id":
+            errors.append({"field": key, "message": "unknown field"})
+            continue
+        try:
+            value = _checked_value(fld, value, key, errors)
+        except CoercionError as exc:
+            errors.append({"field": key, "message": str(exc)})
+            continue
+        _set_path(data, key.split("."), value)
+    if errors:
+        raise unprocessable(errors)
+    return data
+
+
+def _checked_value(fld: FieldSpec, value: Any, path: str, errors: list[dict[str, str]]) -> Any:
+    if fld.link is not None:
+        if fld.link.many and isinstance(value, list):
+            return [link_ref(fld, v) for v in value]
+        return None if value is None else link_ref(fld, value)
+    if fld.children is not None:
+        items = value if fld.is_list and isinstance(value, list) else [value]
+        for i, item in enumerate(items):
+            if isinstance(item, Mapping):
+                prefix = f"{path}.{i}" if fld.is_list else path
+                _check_keys(fld.children, item, prefix, errors)
+    return value
+
+
+def _check_keys(
+    fields: Mapping[str, FieldSpec], value: Mapping[str, Any], path: str,
+    errors: list[dict[str, str]],
+) -> None:
+    for key, sub in value.items():
+        fld = fields.get(key)
+        if fld is None or fld.hidden:
+            errors.append({"field": f"{path}.{key}", "message": "unknown field"})
+        elif fld.children is not None:
+            _checked_value(fld, sub, f"{path}.{key}", errors)
+
+
+def _set_path(data: dict[str, Any], parts: list[str], value: Any) -> None:
+    for part in parts[:-1]:
+        node = data.get(part)
+        if not isinstance(node, dict):
+            node = data[part] = {}
+        data = node
+    last = parts[-1]
+    if isinstance(value, dict) and isinstance(data.get(last), dict):
+        data[last].update(value)
+    else:
+        data[last] = value

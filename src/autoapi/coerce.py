@@ -1,0 +1,112 @@
+"""Values from a query string, a form or a `where` object → what MongoDB stores. Pure."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import enum
+import uuid
+from typing import Any
+
+from bson import DBRef, Decimal128, ObjectId
+from bson.binary import Binary, UuidRepresentation
+
+from autoapi.introspect import FieldSpec, id_annotation, parse_id
+
+TRUE = frozenset({"1", "true", "yes"})
+FALSE = frozenset({"0", "false", "no"})
+
+
+class CoercionError(ValueError):
+    """A value that cannot be turned into the field's type; the message says why."""
+
+
+def coerce_text(field: FieldSpec, raw: str) -> Any:
+    """A string (query string or form value) → the stored form for `field`."""
+    if field.link is not None:
+        return link_ref(field, raw)
+    if field.open:
+        return raw
+    if field.annotation is bool:
+        lowered = raw.strip().lower()
+        if lowered in TRUE:
+            return True
+        if lowered in FALSE:
+            return False
+        raise CoercionError(f"expected a boolean (1/0/true/false/yes/no), got {raw!r}")
+    if field.children is not None:
+        raise CoercionError("an embedded document cannot be compared to a string")
+    return _validated(field, raw)
+
+
+def coerce_json(field: FieldSpec, value: Any) -> Any:
+    """A JSON scalar (from `where` or a JSON body) → the stored form for `field`."""
+    if value is None or field.open:
+        return value
+    if field.link is not None:
+        return link_ref(field, value)
+    if isinstance(value, str):
+        return coerce_text(field, value)
+    if isinstance(value, bool) and field.annotation is not bool:
+        raise CoercionError(f"expected {_type_name(field)}, got a boolean")
+    if field.children is not None:
+        raise CoercionError("an embedded document cannot be compared to a scalar")
+    return _validated(field, value)
+
+
+def link_ref(field: FieldSpec, value: Any) -> DBRef:
+    """A target id (or a document holding `_id`) → the DBRef Beanie stores for a link."""
+    assert field.link is not None
+    target = field.link.target
+    if isinstance(value, dict) and "_id" in value:
+        value = value["_id"]
+    elif isinstance(value, dict) and "id" in value:
+        value = value["id"]
+    if isinstance(value, DBRef):
+        return value
+    try:
+        ident = parse_id(id_annotation(target), value)
+    except ValueError:
+        raise CoercionError(f"not a valid {target.__name__} id: {value!r}") from None
+    return DBRef(field.link.collection, ident)
+
+
+def to_storage(value: Any) -> Any:
+    """What pymongo needs for a Python value produced by pydantic."""
+    if isinstance(value, enum.Enum):
+        return to_storage(value.value)
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return datetime.datetime(value.year, value.month, value.day)
+    if isinstance(value, decimal.Decimal):
+        return Decimal128(value)
+    if isinstance(value, uuid.UUID):
+        return Binary.from_uuid(value, UuidRepresentation.STANDARD)
+    if isinstance(value, (set, frozenset, tuple)):
+        return [to_storage(v) for v in value]
+    return value
+
+
+def _validated(field: FieldSpec, value: Any) -> Any:
+    annotation = field.annotation
+    if isinstance(annotation, type) and issubclass(annotation, ObjectId):
+        if isinstance(value, str) and ObjectId.is_valid(value):
+            return ObjectId(value)
+        raise CoercionError(f"not a valid ObjectId: {value!r}")
+    try:
+        return to_storage(field.adapter.validate_python(value))
+    except Exception as exc:  # pydantic's ValidationError or a custom validator's error
+        raise CoercionError(_first_message(exc, field, value)) from None
+
+
+def _first_message(exc: Exception, field: FieldSpec, value: Any) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            return f"{errors()[0]['msg']}: {value!r}"
+        except Exception:  # noqa: S110 - fall through to the generic message
+            pass
+    return f"expected {_type_name(field)}, got {value!r}"
+
+
+def _type_name(field: FieldSpec) -> str:
+    return getattr(field.annotation, "__name__", str(field.annotation))

@@ -1,0 +1,128 @@
+"""Per-model hooks: lookup by snake_case or camelCase name, and the default behaviours.
+
+The defaults are public so that a custom hook can delegate to them::
+
+    class Book(Document):
+        async def api_values(self, request):
+            values = await default_api_values(self, request)
+            values.pop("isbn", None)
+            return values
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from beanie import Document
+from beanie.odm.queries.find import FindMany
+from starlette.requests import Request
+
+from autoapi.serialize import deep_merge, encode_document
+
+D = TypeVar("D", bound=Document)
+
+HOOK_NAMES = {
+    "api_post": "apiPost",
+    "api_put": "apiPut",
+    "api_delete": "apiDelete",
+    "api_values": "apiValues",
+    "on_list_query": "onListQuery",
+}
+
+
+async def call(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call a hook that may be sync or async."""
+    result = fn(*args)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+async def default_api_post(cls: type[D], data: dict[str, Any], request: Request) -> D:
+    """Validate `data` with the model, insert it, and return the new document."""
+    doc = cls.model_validate(data)
+    await doc.insert()
+    return doc
+
+
+async def default_api_put(self: D, data: dict[str, Any], request: Request) -> D:
+    """Merge `data` into the document (objects key by key), validate the result, save it."""
+    merged = deep_merge(encode_document(self), data)
+    updated = type(self).model_validate(merged)
+    for name in type(self).model_fields:
+        if name not in ("id", "revision_id"):
+            setattr(self, name, getattr(updated, name))
+    await self.save()
+    return self
+
+
+async def default_api_delete(self: Document, request: Request) -> None:
+    """Delete the document."""
+    await self.delete()
+
+
+async def default_api_values(self: Document, request: Request) -> dict[str, Any]:
+    """The JSON-ready dict of a document, as autoapi renders it by default."""
+    api = request.scope["autoapi"]
+    return api.renderer.render_stored(type(self), encode_document(self))  # type: ignore[no-any-return]
+
+
+async def default_on_list_query(cls: type[Document], query: FindMany[Any], request: Request) -> Any:
+    """Leave the list query as it is."""
+    return query
+
+
+DEFAULTS: Mapping[str, Callable[..., Any]] = {
+    "api_post": default_api_post,
+    "api_put": default_api_put,
+    "api_delete": default_api_delete,
+    "api_values": default_api_values,
+    "on_list_query": default_on_list_query,
+}
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """The hooks of one model, bound and ready to call; `custom` names those the model defines."""
+
+    api_post: Callable[..., Any]
+    api_put: Callable[..., Any]
+    api_delete: Callable[..., Any]
+    api_values: Callable[..., Any]
+    on_list_query: Callable[..., Any]
+    custom: frozenset[str]
+
+
+def find_hooks(model: type[Document]) -> Hooks:
+    """Look each hook up on the model class; fall back to the defaults."""
+    found: dict[str, Callable[..., Any]] = {}
+    custom = set()
+    for snake, camel in HOOK_NAMES.items():
+        attr = getattr(model, snake, None) or getattr(model, camel, None)
+        if attr is not None and callable(attr):
+            found[snake] = _as_called(model, attr, snake)
+            custom.add(snake)
+        else:
+            found[snake] = _bind_default(model, snake)
+    return Hooks(**found, custom=frozenset(custom))
+
+
+CLASS_HOOKS = frozenset({"api_post", "on_list_query"})
+
+
+def _as_called(model: type[Document], attr: Callable[..., Any], name: str) -> Callable[..., Any]:
+    # A class hook written without @classmethod still gets the class as its first argument;
+    # instance hooks are plain functions called as fn(doc, ...).
+    if name in CLASS_HOOKS and not inspect.ismethod(attr):
+        return lambda *args: attr(model, *args)
+    return attr
+
+
+def _bind_default(model: type[Document], name: str) -> Callable[..., Any]:
+    fn = DEFAULTS[name]
+    if name in CLASS_HOOKS:
+        return lambda *args: fn(model, *args)
+    return fn

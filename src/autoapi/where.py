@@ -1,0 +1,439 @@
+"""`where`, `match` and `search` → sanitized MongoDB clauses (SPEC §4). Pure.
+
+The grammar of `where` is the :data:`OPERATORS` table: each allowed operator and the kind of
+argument it takes. Everything a client sends is walked once against that table and the
+model's :class:`~autoapi.introspect.ModelSpec`; the result is rebuilt from scratch, so nothing
+the walk did not look at can reach the database.
+
+Positions:
+
+* a *filter* object (the top level, and each item of `$and`/`$or`/`$nor`) holds field
+  names and the logical operators;
+* a *condition* (the value of a field) is either a value compared for equality or an object
+  whose keys are all comparison operators (`{"$gt": 1, "$lt": 9}`).
+
+Safe choices where MongoDB would be lenient:
+
+* Field names must resolve on the model (hidden fields answer exactly like unknown ones)
+  and may not contain `$`, a NUL or an empty dot segment.
+* An object compared with an embedded-document field is refused: compare its leaves
+  through dot paths (`bio.born`). Only open fields (`dict`, `Any`) take object values,
+  and no key inside may contain `$`.
+* An array value is refused for a single-valued field (use `$in`).
+* `$options` needs `$regex` next to it; the pattern is compiled with those flags.
+* `$not` with a pattern string becomes `{"$not": {"$regex": pattern}}`.
+* Duplicate keys, NaN/Infinity, numbers BSON cannot store and lone surrogates are refused.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Final
+
+from pymongo.errors import OperationFailure
+
+from autoapi.coerce import CoercionError, coerce_json
+from autoapi.errors import ProblemError, bad_request
+from autoapi.introspect import FieldSpec, ModelSpec
+
+
+class Kind(StrEnum):
+    """What an operator takes; the value is the wording used in error messages."""
+
+    LOGICAL = "a non-empty array of filter objects"
+    VALUE = "a value of the field's type"
+    VALUES = "an array of values of the field's type"
+    EXISTS = "true or false"
+    REGEX = "a pattern string"
+    OPTIONS = "a string of the letters i, m, s, x"
+    NOT = "an operator object or a pattern string"
+
+
+OPERATORS: Final[Mapping[str, Kind]] = MappingProxyType({
+    "$eq": Kind.VALUE,
+    "$ne": Kind.VALUE,
+    "$gt": Kind.VALUE,
+    "$gte": Kind.VALUE,
+    "$lt": Kind.VALUE,
+    "$lte": Kind.VALUE,
+    "$in": Kind.VALUES,
+    "$nin": Kind.VALUES,
+    "$exists": Kind.EXISTS,
+    "$regex": Kind.REGEX,
+    "$options": Kind.OPTIONS,
+    "$not": Kind.NOT,
+    "$and": Kind.LOGICAL,
+    "$or": Kind.LOGICAL,
+    "$nor": Kind.LOGICAL,
+})
+
+MAX_WHERE_BYTES: Final = 16 * 1024
+MAX_DEPTH: Final = 10
+MAX_OPERATORS: Final = 100
+MAX_VALUES: Final = 1000
+MAX_PATTERN: Final = 512
+MAX_SEARCH: Final = 512
+
+LIMITS: Final[Mapping[str, int]] = MappingProxyType({
+    "where size in bytes": MAX_WHERE_BYTES,
+    "nesting depth": MAX_DEPTH,
+    "operators": MAX_OPERATORS,
+    "values in $in / $nin": MAX_VALUES,
+    "pattern length": MAX_PATTERN,
+    "search length": MAX_SEARCH,
+})
+
+INT64_MIN: Final = -(2**63)
+INT64_MAX: Final = 2**63 - 1
+REGEX_FLAGS: Final[Mapping[str, re.RegexFlag]] = MappingProxyType({
+    "i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE,
+})
+CASE_INSENSITIVE_PREFIX: Final = "(?i)"
+TEXT_INDEX_NOT_FOUND: Final = 27  # MongoDB's IndexNotFound
+
+
+# --- public API -------------------------------------------------------------------------
+
+
+def parse_where(spec: ModelSpec, raw: str) -> dict[str, Any]:
+    """The `where` query parameter → a sanitized MongoDB filter; a 400 names what is refused."""
+    data = _load(raw)
+    if not isinstance(data, dict):
+        raise _where(f"must be a JSON object, got {_json_type(data)}")
+    return _filter(spec, data, _Budget())
+
+
+def parse_match(spec: ModelSpec, values: list[str]) -> list[dict[str, Any]]:
+    """Each `field=pattern` → `{field: {"$regex": pattern}}`, one clause per value (AND-ed)."""
+    return [_match_clause(spec, raw) for raw in values]
+
+
+def search_clause(raw: str) -> dict[str, Any]:
+    """The `search` text → a `$text` clause."""
+    if not raw.strip():
+        raise bad_request("search", "the search text is empty")
+    if len(raw) > MAX_SEARCH:
+        raise bad_request("search", f"the search text is longer than {MAX_SEARCH} characters")
+    _check_text("search", raw)
+    return {"$text": {"$search": raw}}
+
+
+def search_error(exc: BaseException) -> ProblemError | None:
+    """A database failure of a text search → a 400 on `search`; None for any other failure."""
+    if isinstance(exc, NotImplementedError):
+        return bad_request("search", "this database cannot run a text search")
+    if isinstance(exc, OperationFailure) and (
+        exc.code == TEXT_INDEX_NOT_FOUND or "text index" in str(exc).lower()
+    ):
+        return bad_request("search", "this collection has no text index, so it cannot be searched")
+    return None
+
+
+# --- loading the JSON -------------------------------------------------------------------
+
+
+def _where(message: str) -> ProblemError:
+    return bad_request("where", message)
+
+
+def _load(raw: str) -> Any:
+    if len(raw.encode("utf-8", "surrogatepass")) > MAX_WHERE_BYTES:
+        raise _where(f"longer than the limit of {MAX_WHERE_BYTES} bytes")
+    if _nesting(raw) > MAX_DEPTH:
+        raise _where(f"nested deeper than the limit of {MAX_DEPTH} levels")
+    try:
+        return json.loads(raw, parse_int=_parse_int, parse_float=_parse_float,
+                          parse_constant=_parse_constant, object_pairs_hook=_object)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise _where(f"invalid JSON: {exc}") from None
+
+
+def _nesting(raw: str) -> int:
+    """How deeply objects and arrays nest in `raw`, found without parsing it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in raw:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                break
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _parse_int(text: str) -> int:
+    value = int(text) if len(text) <= 20 else INT64_MAX + 1
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise _where(f"the number {text[:24]} does not fit in a 64-bit integer")
+    return value
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _where(f"the number {text[:24]} is out of range")
+    return value
+
+
+def _parse_constant(text: str) -> Any:
+    raise _where(f"{text} is not a valid JSON number")
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        _check_text("where", key)
+        if "\x00" in key:
+            raise _where(f"a key contains a NUL character: {key!r}")
+        if key in out:
+            raise _where(f"duplicate key {key!r}")
+        _check_strings(value)
+        out[key] = value
+    return out
+
+
+def _check_strings(value: Any) -> None:
+    """Strings directly in a value or its arrays (objects were checked by their own hook)."""
+    if isinstance(value, str):
+        _check_text("where", value)
+    elif isinstance(value, list):
+        for item in value:
+            _check_strings(item)
+
+
+def _check_text(param: str, text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise bad_request(param, f"invalid unicode (a lone surrogate) in {text[:40]!r}") from None
+
+
+# --- walking the filter -----------------------------------------------------------------
+
+
+@dataclass
+class _Budget:
+    """Operators spent so far in one `where`."""
+
+    operators: int = 0
+
+    def spend(self, op: str) -> Kind:
+        kind = OPERATORS.get(op)
+        if kind is None:
+            raise _where(f"operator {op!r} is not allowed")
+        self.operators += 1
+        if self.operators > MAX_OPERATORS:
+            raise _where(f"more than the limit of {MAX_OPERATORS} operators")
+        return kind
+
+
+def _filter(spec: ModelSpec, obj: dict[str, Any], budget: _Budget) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key.startswith("$"):
+            out[key] = _logical(spec, key, value, budget)
+        else:
+            out[key] = _condition(key, _field(spec, "where", key), value, budget)
+    return out
+
+
+def _logical(spec: ModelSpec, op: str, value: Any, budget: _Budget) -> list[dict[str, Any]]:
+    kind = budget.spend(op)
+    if kind is not Kind.LOGICAL:
+        raise _where(f"{op} must be applied to a field, as in {{\"<field>\": {{\"{op}\": ...}}}}")
+    if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
+        raise _where(f"{op} takes {kind}")
+    return [_filter(spec, item, budget) for item in value]
+
+
+def _field(spec: ModelSpec, param: str, name: str) -> FieldSpec:
+    if "$" in name:
+        raise bad_request(param, f"field names cannot contain '$': {name!r}")
+    found = spec.resolve(name) if "" not in name.split(".") else None
+    if found is None:
+        raise bad_request(param, f"unknown field {name!r}")
+    return found
+
+
+def _condition(path: str, field: FieldSpec, value: Any, budget: _Budget) -> Any:
+    if isinstance(value, dict) and any(key.startswith("$") for key in value):
+        return _operators(path, field, value, budget)
+    return _value(path, field, value)
+
+
+def _operators(path: str, field: FieldSpec, obj: dict[str, Any], budget: _Budget) -> Any:
+    plain = [key for key in obj if not key.startswith("$")]
+    if plain:
+        raise _where(f"{path}: operators cannot be mixed with field names ({plain[0]!r})")
+    out: dict[str, Any] = {}
+    for op, arg in obj.items():
+        kind = budget.spend(op)
+        handler = _HANDLERS.get(kind)
+        if handler is None:
+            raise _where(f"{op} belongs next to field names, not inside the condition on {path}")
+        out[op] = handler(path, field, arg, budget)
+    if "$options" in out and "$regex" not in out:
+        raise _where(f"{path}: $options needs $regex next to it")
+    if "$regex" in out:
+        _compile("where", out["$regex"], out.get("$options", ""))
+    return out
+
+
+# --- operator arguments (one handler per Kind) ------------------------------------------
+
+
+def _one_value(path: str, field: FieldSpec, arg: Any, budget: _Budget) -> Any:
+    if isinstance(arg, dict) and any(key.startswith("$") for key in arg):
+        raise _where(f"{path}: an operator object cannot be a value ({next(iter(arg))!r})")
+    return _value(path, field, arg)
+
+
+def _many_values(path: str, field: FieldSpec, arg: Any, budget: _Budget) -> list[Any]:
+    if not isinstance(arg, list):
+        raise _where(f"{path}: $in and $nin take {Kind.VALUES}")
+    if len(arg) > MAX_VALUES:
+        raise _where(f"{path}: more than the limit of {MAX_VALUES} values in $in / $nin")
+    return [_one_value(path, field, item, budget) for item in arg]
+
+
+def _exists(path: str, field: FieldSpec, arg: Any, budget: _Budget) -> bool:
+    if not isinstance(arg, bool):
+        raise _where(f"{path}: $exists takes {Kind.EXISTS}")
+    return arg
+
+
+def _regex(path: str, field: FieldSpec, arg: Any, budget: _Budget) -> str:
+    if not isinstance(arg, str):
+        raise _where(f"{path}: $regex takes {Kind.REGEX}")
+    _check_pattern("where", arg)
+    return arg
+
+
+def _options(path: str, field: FieldSpec, arg: Any, budget: _Budget) -> str:
+    if not isinstance(arg, str) or not set(arg) <= set(REGEX_FLAGS):
+        raise _where(f"{path}: $options takes {Kind.OPTIONS}, got {arg!r}")
+    return arg
+
+
+def _not(path: str, field: FieldSpec, arg: Any, budget: _Budget) -> dict[str, Any]:
+    if isinstance(arg, str):
+        _check_pattern("where", arg)
+        _compile("where", arg, "")
+        return {"$regex": arg}
+    if isinstance(arg, dict) and arg and all(key.startswith("$") for key in arg):
+        result: dict[str, Any] = _operators(path, field, arg, budget)
+        return result
+    raise _where(f"{path}: $not takes {Kind.NOT}")
+
+
+Handler = Callable[[str, FieldSpec, Any, _Budget], Any]
+
+_HANDLERS: Final[Mapping[Kind, Handler]] = MappingProxyType({
+    Kind.VALUE: _one_value,
+    Kind.VALUES: _many_values,
+    Kind.EXISTS: _exists,
+    Kind.REGEX: _regex,
+    Kind.OPTIONS: _options,
+    Kind.NOT: _not,
+})
+
+
+# --- values -----------------------------------------------------------------------------
+
+
+def _value(path: str, field: FieldSpec, value: Any) -> Any:
+    """A value compared with `field`: coerced to its type, or checked for an open field."""
+    if field.open:
+        return _literal(path, value)
+    if not isinstance(value, list):
+        return _item(path, field, value)
+    if not field.is_list:
+        raise _where(f"{path} holds a single value: compare it with several through $in")
+    if len(value) > MAX_VALUES:
+        raise _where(f"{path}: more than the limit of {MAX_VALUES} values in an array")
+    return [_item(path, field, item) for item in value]
+
+
+def _item(path: str, field: FieldSpec, value: Any) -> Any:
+    if isinstance(value, list):
+        raise _where(f"{path}: nested arrays cannot be compared with this field")
+    if isinstance(value, dict) and field.link is None:
+        raise _where(f"{path}: an object cannot be compared with this field; "
+                     "compare embedded fields through dot paths (field.subfield)")
+    try:
+        coerced = coerce_json(field, value)
+    except CoercionError as exc:
+        raise _where(f"{path}: {exc}") from None
+    if isinstance(coerced, int) and not INT64_MIN <= coerced <= INT64_MAX:
+        raise _where(f"{path}: the number does not fit in a 64-bit integer")
+    return coerced
+
+
+def _literal(path: str, value: Any) -> Any:
+    """A JSON value for an open (`dict` / `Any`) field: kept as is once no key holds `$`."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if "$" in key:
+                raise _where(f"{path}: keys inside a value cannot contain '$': {key!r}")
+            _literal(path, inner)
+    elif isinstance(value, list):
+        if len(value) > MAX_VALUES:
+            raise _where(f"{path}: more than the limit of {MAX_VALUES} values in an array")
+        for inner in value:
+            _literal(path, inner)
+    return value
+
+
+# --- patterns ---------------------------------------------------------------------------
+
+
+def _check_pattern(param: str, pattern: str) -> None:
+    if len(pattern) > MAX_PATTERN:
+        raise bad_request(param, f"the pattern is longer than {MAX_PATTERN} characters")
+    if "\x00" in pattern:
+        raise bad_request(param, "the pattern contains a NUL character")
+    _check_text(param, pattern)
+
+
+def _compile(param: str, pattern: str, options: str) -> None:
+    flags = re.NOFLAG
+    for letter in options:
+        flags |= REGEX_FLAGS[letter]
+    try:
+        re.compile(pattern, flags)
+    except (re.error, OverflowError, RecursionError, ValueError) as exc:
+        raise bad_request(param, f"invalid pattern {pattern[:40]!r}: {exc}") from None
+
+
+def _match_clause(spec: ModelSpec, raw: str) -> dict[str, Any]:
+    name, sep, pattern = raw.partition("=")
+    name = name.strip()
+    if not sep:
+        raise bad_request("match", f"expected field=pattern, got {raw[:40]!r}")
+    _field(spec, "match", name)
+    options = ""
+    if pattern.startswith(CASE_INSENSITIVE_PREFIX):
+        pattern, options = pattern[len(CASE_INSENSITIVE_PREFIX):], "i"
+    _check_pattern("match", pattern)
+    _compile("match", pattern, options)
+    clause: dict[str, Any] = {"$regex": pattern}
+    if options:
+        clause["$options"] = options
+    return {name: clause}
+
+
+def _json_type(value: Any) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
