@@ -97,7 +97,7 @@ def _form(raw: bytes, spec: ModelSpec) -> dict[str, Any]:
     for key, value in pairs:
         fld = spec.resolve(key)
         try:
-            items[key] = coerce_text(fld, value) if _coercible(fld) else value
+            items[key] = coerce_text(fld, value) if fld and _coercible(fld) else value
         except CoercionError as exc:
             errors.append({"field": key, "message": str(exc)})
     if errors:

@@ -103,7 +103,7 @@ def _first_message(exc: Exception, field: FieldSpec, value: Any) -> str:
     if callable(errors):
         try:
             return f"{errors()[0]['msg']}: {value!r}"
-        except Exception:  # noqa: S110 - fall through to the generic message
+        except (IndexError, KeyError, TypeError):
             pass
     return f"expected {_type_name(field)}, got {value!r}"
 

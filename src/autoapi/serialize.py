@@ -115,7 +115,8 @@ def project_output(doc: dict[str, Any], projection: Mapping[str, int]) -> dict[s
     include = any(v for k, v in projection.items() if k != "_id")
     if include:
         out: dict[str, Any] = {}
-        keep = [k for k, v in projection.items() if v] + (["_id"] if projection.get("_id", 1) else [])
+        keep = [k for k, v in projection.items() if v]
+        keep += ["_id"] if projection.get("_id", 1) else []
         for path in keep:
             _copy_path(doc, out, path.split("."))
         return out
