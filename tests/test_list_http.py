@@ -111,3 +111,8 @@ async def test_bad_values_are_400_naming_the_parameter(
     client: httpx.AsyncClient, query: str
 ) -> None:
     assert_problem(await client.get(f"/api/books?{query}"), 400, query.split("=")[0])
+
+
+async def test_filter_integer_beyond_64_bits_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/books?filter=pages%3D99999999999999999999999")
+    assert "64-bit" in assert_problem(response, 400, "filter")["detail"]

@@ -1,4 +1,4 @@
-"""Write bodies per SPEC §5: formats, limits, dot paths, links, `_id`, validation, no partial write."""
+"""Write bodies (SPEC §5): formats, limits, dot paths, links, `_id`, no partial write."""
 
 from __future__ import annotations
 
@@ -174,3 +174,30 @@ async def test_empty_body_counts_as_empty_object(client: httpx.AsyncClient) -> N
     book = Book(title="Same")
     await book.insert()
     assert (await client.put(f"/api/books/{book.id}")).json()["title"] == "Same"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"title": "x", "pages": 100000000000000000000000000000}', "pages"),
+        (b'{"title": "\\ud800"}', "title"),
+        (b'{"title": "x", "tags": ["ok", "\\udfff"]}', "tags"),
+    ],
+)
+async def test_values_bson_cannot_store_are_422(
+    client: httpx.AsyncClient, body: bytes, field: str
+) -> None:
+    response = await client.post("/api/books", content=body,
+                                 headers={"content-type": "application/json"})
+    assert_problem(response, 422, field)
+    assert await Book.find_all().count() == 0
+
+
+@pytest.mark.parametrize("meta", [{"$where": "1"}, {"a.b": 1}, {"ok": {"$gt": 1}}])
+async def test_dict_keys_with_dollar_or_dot_are_422(
+    client: httpx.AsyncClient, meta: dict[str, object]
+) -> None:
+    response = await client.post("/api/authors",
+                                 json={"firstName": "a", "lastName": "b", "meta": meta})
+    assert_problem(response, 422, "meta")
+    assert await count_authors() == 0

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from autoapi.coerce import CoercionError, coerce_text, link_ref
+from autoapi.coerce import CoercionError, check_storable, coerce_text, link_ref
 from autoapi.errors import ProblemError, unprocessable
 from autoapi.introspect import FieldSpec, ModelSpec
 
@@ -131,6 +131,7 @@ def build_data(spec: ModelSpec, items: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _checked_value(fld: FieldSpec, value: Any, path: str, errors: list[dict[str, str]]) -> Any:
+    _check_storable_tree(value)
     if fld.link is not None:
         if fld.link.many and isinstance(value, list):
             return [link_ref(fld, v) for v in value]
@@ -142,6 +143,21 @@ def _checked_value(fld: FieldSpec, value: Any, path: str, errors: list[dict[str,
                 prefix = f"{path}.{i}" if fld.is_list else path
                 _check_keys(fld.children, item, prefix, errors)
     return value
+
+
+def _check_storable_tree(value: Any) -> None:
+    # Keys are checked here too: `$` or `.` in a stored key breaks queries on it later.
+    if isinstance(value, Mapping):
+        for key, sub in value.items():
+            if not isinstance(key, str) or key.startswith("$") or "." in key:
+                raise CoercionError(f"key {key!r}: keys may not start with $ or contain a dot")
+            check_storable(key)
+            _check_storable_tree(sub)
+    elif isinstance(value, list):
+        for item in value:
+            _check_storable_tree(item)
+    else:
+        check_storable(value)
 
 
 def _check_keys(

@@ -13,6 +13,7 @@ from bson.binary import Binary, UuidRepresentation
 
 from autoapi.introspect import FieldSpec, id_annotation, parse_id
 
+INT64 = range(-(2**63), 2**63)
 TRUE = frozenset({"1", "true", "yes"})
 FALSE = frozenset({"0", "false", "no"})
 
@@ -93,9 +94,22 @@ def _validated(field: FieldSpec, value: Any) -> Any:
             return ObjectId(value)
         raise CoercionError(f"not a valid ObjectId: {value!r}")
     try:
-        return to_storage(field.adapter.validate_python(value))
+        result = to_storage(field.adapter.validate_python(value))
     except Exception as exc:  # pydantic's ValidationError or a custom validator's error
         raise CoercionError(_first_message(exc, field, value)) from None
+    check_storable(result)
+    return result
+
+
+def check_storable(value: Any) -> None:
+    """Refuse what BSON cannot hold: integers beyond 64 bits, strings that are not UTF-8."""
+    if isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
+        raise CoercionError("integer out of the 64-bit range MongoDB stores")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, which JSON's \ud800 escapes allow
+            raise CoercionError("text with an unpaired surrogate is not valid UTF-8") from None
 
 
 def _first_message(exc: Exception, field: FieldSpec, value: Any) -> str:
