@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from beanie import Document
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -95,7 +96,7 @@ class AutoAPI:
     def _resource_routes(self, resource: Resource) -> list[BaseRoute]:
         ep = Endpoints(self.context, resource)
         path = resource.path
-        routes = [
+        routes: list[BaseRoute] = [
             self._route(path, {"list": ep.collection, "post": ep.create}),
             self._route(path + "/{id}", {"get": ep.get, "put": ep.update,
                                          "patch": ep.update, "delete": ep.delete}),
@@ -122,22 +123,30 @@ class AutoAPI:
                 return problem_response(405, f"{request.method} is not allowed here",
                                         headers={"Allow": allow})
             try:
-                return await self._authorized(request) or await handler(request)
+                refused = await self._authorized(request)
+                return refused if refused is not None else await handler(request)
             except Exception as exc:
                 return to_response(exc)
 
         return Route(path, _Dispatch(endpoint), methods=None)
 
     async def _authorized(self, request: Request) -> Response | None:
-        """Run `check_auth` before anything else; a Response it returns is sent as is."""
+        """Run `check_auth` before anything else (the body is still unread).
+
+        None lets the request through; a Response it returns is sent as is; a refusal is
+        mapped as SPEC §6 says, any unexpected exception being a 401 with a generic detail.
+        """
         if self.check_auth is None:
             return None
         try:
             result = await call(self.check_auth, request)
-        except (HTTPException, ProblemError, PermissionError) as exc:
+        except (HTTPException, ProblemError, PermissionError, ValidationError) as exc:
             return to_response(exc)
         except Exception:
-            logger.info("check_auth refused a request", exc_info=True)
+            # logged, not sent: the text of an arbitrary exception may hold internals
+            logger.warning("check_auth raised; answering 401", exc_info=True)
+            return problem_response(401, "Not authorized")
+        if result is False:  # fail closed on a check that answers with a bool
             return problem_response(401, "Not authorized")
         return result if isinstance(result, Response) else None
 

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from autoapi.bodies import Body, read_body
 from autoapi.errors import ProblemError, unprocessable, validation_errors
-from autoapi.hooks import Hooks, call
+from autoapi.hooks import Hooks, call, created, list_query
 from autoapi.introspect import ForwardRef, ModelSpec, Resource, ReverseRef
 from autoapi.query import ListQuery, parse_list_query, parse_populate
 from autoapi.render import Renderer
@@ -90,7 +90,7 @@ class Endpoints:
             data["_id"] = self._body_id(body.id)
         if "api_post" in self.hooks.custom:
             _validate(self.spec.model, data)
-        doc = await self._write(call(self.hooks.api_post, data, request))
+        doc = created(self.spec.model, await self._write(call(self.hooks.api_post, data, request)))
         raw = encode_document(doc)
         location = f"{str(request.url.replace(query='')).rstrip('/')}/{quote(str(doc.id), safe='')}"
         rendered = await self.ctx.renderer.render(self.spec, raw, request, populate)
@@ -130,7 +130,7 @@ class Endpoints:
         if q.sort:
             find = find.sort(q.sort)
         hooked = await call(self.ctx.hooks[spec.model].on_list_query, find, request)
-        find = find if hooked is None else hooked
+        find = list_query(hooked, find)
         filter_ = find.get_filter_query()
         sort_spec = [(k, int(d)) for k, d in find.sort_expressions] or _score_sort(q) or None
         projection = self.ctx.renderer.db_projection(spec, q.projection)

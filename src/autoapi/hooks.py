@@ -43,7 +43,7 @@ async def call(fn: Callable[..., Any], *args: Any) -> Any:
 
 async def default_api_post(cls: type[D], data: dict[str, Any], request: Request) -> D:
     """Validate `data` with the model, insert it, and return the new document."""
-    doc = cls.model_validate(data)
+    doc: D = cls.model_validate(data)
     await doc.insert()
     return doc
 
@@ -101,24 +101,52 @@ def find_hooks(model: type[Document]) -> Hooks:
     found: dict[str, Callable[..., Any]] = {}
     custom = set()
     for snake, camel in HOOK_NAMES.items():
-        attr = getattr(model, snake, None) or getattr(model, camel, None)
-        if attr is not None and callable(attr):
-            found[snake] = _as_called(model, attr, snake)
-            custom.add(snake)
-        else:
+        name = _defined_name(model, snake, camel)
+        if name is None:
             found[snake] = _bind_default(model, snake)
+        else:
+            found[snake] = _as_called(model, name, snake)
+            custom.add(snake)
     return Hooks(**found, custom=frozenset(custom))
+
+
+def list_query(result: Any, query: FindMany[Any]) -> FindMany[Any]:
+    """The query to run after `on_list_query`: the one it returned, else the one it changed."""
+    if result is None:
+        return query
+    if not isinstance(result, FindMany):
+        raise TypeError(f"on_list_query must return a Beanie FindMany or None, not {result!r}")
+    return result
+
+
+def created(model: type[D], result: Any) -> D:
+    """The document `api_post` returned, checked: an instance of the model, already saved."""
+    if not isinstance(result, model):
+        raise TypeError(f"{model.__name__}.api_post must return a {model.__name__}, not {result!r}")
+    if result.id is None:
+        raise TypeError(f"{model.__name__}.api_post must save the document it returns")
+    return result
 
 
 CLASS_HOOKS = frozenset({"api_post", "on_list_query"})
 
 
-def _as_called(model: type[Document], attr: Callable[..., Any], name: str) -> Callable[..., Any]:
-    # A class hook written without @classmethod still gets the class as its first argument;
-    # instance hooks are plain functions called as fn(doc, ...).
-    if name in CLASS_HOOKS and not inspect.ismethod(attr):
-        return lambda *args: attr(model, *args)
-    return attr
+def _defined_name(model: type[Document], snake: str, camel: str) -> str | None:
+    # snake_case wins when a model defines both spellings.
+    for name in (snake, camel):
+        if callable(getattr(model, name, None)):
+            return name
+    return None
+
+
+def _as_called(model: type[Document], name: str, hook: str) -> Callable[..., Any]:
+    attr = getattr(model, name)
+    if hook not in CLASS_HOOKS or inspect.ismethod(attr):
+        return attr  # type: ignore[no-any-return]
+    if isinstance(inspect.getattr_static(model, name), staticmethod):
+        return attr  # type: ignore[no-any-return]
+    # A class hook written without @classmethod still gets the class as its first argument.
+    return lambda *args: attr(model, *args)
 
 
 def _bind_default(model: type[Document], name: str) -> Callable[..., Any]:
