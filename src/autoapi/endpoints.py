@@ -19,7 +19,7 @@ from autoapi.bodies import Body, read_body
 from autoapi.errors import ProblemError, unprocessable, validation_errors
 from autoapi.hooks import Hooks, call, created, list_query
 from autoapi.introspect import ForwardRef, ModelSpec, Resource, ReverseRef
-from autoapi.query import ListQuery, parse_list_query, parse_populate
+from autoapi.query import ListQuery, and_filters, parse_list_query, parse_populate
 from autoapi.render import Renderer
 from autoapi.serialize import deep_merge, encode_document
 from autoapi.where import search_error
@@ -62,15 +62,14 @@ class Endpoints:
         return JSONResponse(await self.ctx.renderer.render(self.spec, raw, request, populate))
 
     async def forward(self, request: Request, ref: ForwardRef) -> Response:
-        raw = await self._find_one(self.spec, {"_id": self._path_id(request)}, {ref.link.key: 1})
-        target = self.ctx.specs[ref.link.target]
-        value = raw.get(ref.link.key)
+        """The linked document (null when unset or gone); a list of links → `{total, items}`."""
+        key = ref.link.key
+        raw = await self._find_one(self.spec, {"_id": self._path_id(request)}, {key: 1})
+        populate = self._populate(request, self.ctx.specs[ref.link.target])
+        docs = await self.ctx.renderer.render_linked(self.spec, raw, key, request, populate)
         if not ref.link.many:
-            found = await self._targets(target, [value]) if value is not None else []
-            doc = await self.ctx.renderer.render(target, found[0], request) if found else None
-            return JSONResponse(doc)
-        found = await self._targets(target, value or [])
-        items = await self.ctx.renderer.render_many(target, found, request)
+            return JSONResponse(docs[0] if docs else None)
+        items = [doc for doc in docs if doc is not None]
         return JSONResponse({"total": len(items), "items": items})
 
     async def reverse(self, request: Request, ref: ReverseRef) -> Response:
@@ -131,7 +130,9 @@ class Endpoints:
             find = find.sort(q.sort)
         hooked = await call(self.ctx.hooks[spec.model].on_list_query, find, request)
         find = list_query(hooked, find)
-        filter_ = find.get_filter_query()
+        # `base` scopes a reverse route to its parent: AND it again after the hook, so a hook
+        # that returns a fresh query cannot widen the route to every document.
+        filter_ = and_filters([base, find.get_filter_query()])
         sort_spec = [(k, int(d)) for k, d in find.sort_expressions] or _score_sort(q) or None
         projection = self.ctx.renderer.db_projection(spec, q.projection)
         raws, total = await self._page(spec, filter_, sort_spec, projection, q)
@@ -144,7 +145,9 @@ class Endpoints:
         coll = spec.model.get_motor_collection()
         timeout = {"max_time_ms": self.ctx.max_time_ms} if self.ctx.max_time_ms else {}
         count_opts = {"maxTimeMS": self.ctx.max_time_ms} if self.ctx.max_time_ms else {}
-        cursor = coll.find(filter_, projection, sort=sort, skip=q.skip, limit=q.limit, **timeout)
+        # batch size = page size: one `find` answers the whole page, no `getMore` per 101 docs
+        cursor = coll.find(filter_, projection, sort=sort, skip=q.skip, limit=q.limit,
+                           batch_size=q.limit, **timeout)
         try:
             raws, total = await asyncio.gather(
                 cursor.to_list(None), coll.count_documents(filter_, **count_opts)
@@ -160,14 +163,6 @@ class Endpoints:
         if raw is None:
             raise ProblemError(404, f"no {spec.name} with this id")
         return raw  # type: ignore[no-any-return]
-
-    async def _targets(self, target: ModelSpec, refs: list[Any]) -> list[Any]:
-        ids = [getattr(r, "id", r) for r in refs if r is not None]
-        if not ids:
-            return []
-        coll = target.model.get_motor_collection()
-        found = {d["_id"]: d async for d in coll.find({"_id": {"$in": ids}})}
-        return [found[i] for i in ids if i in found]
 
     async def _instance(self, ident: Any) -> Document:
         raw = await self._find_one(self.spec, {"_id": ident})
@@ -194,9 +189,9 @@ class Endpoints:
         except ValueError as exc:
             raise unprocessable([{"field": "_id", "message": str(exc)}]) from None
 
-    def _populate(self, request: Request) -> tuple[str, ...]:
+    def _populate(self, request: Request, spec: ModelSpec | None = None) -> tuple[str, ...]:
         params = {k: request.query_params.getlist(k) for k in ("populate", "populate[]")}
-        return parse_populate(self.spec, params, self.ctx.lookup)
+        return parse_populate(spec or self.spec, params, self.ctx.lookup)
 
 
 def _validate(model: type[Document], data: dict[str, Any]) -> None:

@@ -161,7 +161,7 @@ def inspect_model(
         if kind is not None:
             target = _link_target(info.annotation, by_name or {})
             links[key] = LinkSpec(key, target, kind == "many")
-            fields[key] = _link_field(key, links[key])
+            fields[key] = _link_field(key, links[key], hidden=bool(info.exclude))
         else:
             fields[key] = _field(key, info.annotation, hidden=bool(info.exclude))
     settings = getattr(model, "Settings", None)
@@ -218,10 +218,14 @@ def _link_target(annotation: Any, by_name: Mapping[str, type[Document]]) -> type
 
 
 def build_resources(specs: list[ModelSpec]) -> dict[str, Resource]:
-    """Name every forward and reverse reference route, per SPEC §3."""
+    """Name every forward and reverse reference route, per SPEC §3.
+
+    Only links between the given (registered) models make reverse routes; a link hidden
+    with `Field(exclude=True)` makes no route in either direction.
+    """
     resources: dict[str, Resource] = {}
     for spec in specs:
-        forward = tuple(ForwardRef(key, link) for key, link in spec.links.items())
+        forward = tuple(ForwardRef(link.key, link) for link in visible_links(spec))
         resources[spec.collection] = Resource(f"/{spec.collection}", spec, forward)
     for target in specs:
         reverse = _reverse_refs(target, specs)
@@ -230,25 +234,32 @@ def build_resources(specs: list[ModelSpec]) -> dict[str, Resource]:
     return resources
 
 
+def visible_links(spec: ModelSpec) -> list[LinkSpec]:
+    """The link fields of a model that are rendered (not `Field(exclude=True)`)."""
+    return [link for key, link in spec.links.items() if not spec.fields[key].hidden]
+
+
 def _reverse_refs(target: ModelSpec, specs: list[ModelSpec]) -> tuple[ReverseRef, ...]:
-    taken = set(target.links)
+    """`<child collection>` for a child's first link here, `<child>_as_<field>` for the others
+    and for a name a forward route of `target` already takes."""
+    taken = {link.key for link in visible_links(target)}
     out: list[ReverseRef] = []
     for child in specs:
-        first = True
-        for link in child.links.values():
-            if link.target is not target.model:
-                continue
-            name = child.collection if first else f"{child.collection}_as_{link.key}"
-            if name in taken:
+        links = [link for link in visible_links(child) if link.target is target.model]
+        for i, link in enumerate(links):
+            name = child.collection
+            if i > 0 or name in taken:
                 name = f"{child.collection}_as_{link.key}"
-            first = False
+            if name in taken:
+                raise ValueError(f"{target.collection}/{{id}}/{name}: two reference routes "
+                                 f"would share this path ({child.name}.{link.key})")
             taken.add(name)
             out.append(ReverseRef(name, child.model, link))
     return tuple(out)
 
 
-def _link_field(key: str, link: LinkSpec) -> FieldSpec:
-    return FieldSpec(key=key, annotation=Any, link=link, is_list=link.many)
+def _link_field(key: str, link: LinkSpec, hidden: bool = False) -> FieldSpec:
+    return FieldSpec(key=key, annotation=Any, hidden=hidden, link=link, is_list=link.many)
 
 
 def _field(key: str, annotation: Any, hidden: bool = False) -> FieldSpec:

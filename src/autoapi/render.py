@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from autoapi.hooks import Hooks, call
 from autoapi.introspect import ModelSpec
-from autoapi.populate import Loaded, load_links
+from autoapi.populate import Loaded, link_ids, load_links, ref_id
 from autoapi.serialize import project_output, render_stored
 
 Raw = Mapping[str, Any]
@@ -59,7 +59,11 @@ class Renderer:
         populate: Sequence[str] = (),
         projection: Mapping[str, int] | None = None,
     ) -> list[dict[str, Any]]:
-        """Render a page of documents; populate costs one query per path, not per document."""
+        """Render a page of documents; populate costs one query per path, not per document.
+
+        A link that `projection` leaves out is not populated: `fields` wins over `populate`.
+        """
+        populate = populated_within(populate, projection)
         loaded = await load_links(self.specs, spec, raws, populate, self.max_time_ms)
         out = []
         for raw in raws:
@@ -68,6 +72,19 @@ class Renderer:
                 doc = project_output(doc, projection)
             out.append(doc)
         return out
+
+    async def render_linked(
+        self, spec: ModelSpec, raw: Raw, key: str, request: Request, populate: Sequence[str] = ()
+    ) -> list[dict[str, Any] | None]:
+        """The documents the link `key` of `raw` points at, in link order; None for a missing one.
+
+        `populate` is relative to the link's target model (`publisher` for `author`).
+        """
+        paths = (key, *(f"{key}.{path}" for path in populate))
+        loaded = await load_links(self.specs, spec, [raw], paths, self.max_time_ms)
+        target = spec.links[key].target
+        return [await self._render_target(ident, target, request, loaded, key)
+                for ident in link_ids(raw.get(key))]
 
     async def _render_tree(
         self, spec: ModelSpec, raw: Raw, request: Request, loaded: Loaded, prefix: str
@@ -83,9 +100,18 @@ class Renderer:
     async def _render_link(
         self, value: Any, target: type[Document], request: Request, loaded: Loaded, path: str
     ) -> Any:
+        """A populated link value: a list keeps its order, a missing target renders as None."""
         if isinstance(value, list):
             return [await self._render_link(v, target, request, loaded, path) for v in value]
-        found = loaded[path].get(getattr(value, "id", value))
+        return await self._render_target(ref_id(value), target, request, loaded, path)
+
+    async def _render_target(
+        self, ident: Any, target: type[Document], request: Request, loaded: Loaded, path: str
+    ) -> dict[str, Any] | None:
+        try:
+            found = loaded[path].get(ident)
+        except TypeError:  # an unhashable value stored where a link belongs
+            return None
         if found is None:
             return None
         return await self._render_tree(self.specs[target], found, request, loaded, path + ".")
@@ -99,3 +125,16 @@ class Renderer:
         if self.model_name_key:
             doc[self.model_name_key] = spec.name
         return doc
+
+
+def populated_within(paths: Sequence[str], projection: Mapping[str, int] | None) -> tuple[str, ...]:
+    """The populate paths whose link field the `fields` projection keeps."""
+    if not projection:
+        return tuple(paths)
+    others = [v for k, v in projection.items() if k != "_id"]
+    include = any(others) or (not others and projection.get("_id") == 1)  # `fields=_id`
+
+    def kept(root: str) -> bool:
+        return projection.get(root) == 1 if include else projection.get(root, 1) != 0
+
+    return tuple(path for path in paths if kept(path.split(".")[0]))
