@@ -507,3 +507,15 @@ async def test_bad_link_values_are_400(lib: Library) -> None:
     assert_problem(await lib.client.get("/api/books?filter=author=nope"), 400, "filter")
     where = json.dumps({"author": "nope"})
     assert_problem(await lib.client.get("/api/books", params={"where": where}), 400, "where")
+
+
+async def test_reference_routes_follow_the_get_and_list_switches(make_client: MakeClient) -> None:
+    lib = await seed_library(await make_client(models=ALL_MODELS))
+    async with mount(AutoAPI(models=ALL_MODELS, methods=["get"])) as get_only:
+        author = await get_only.get(f"/api/books/{lib.alpha['_id']}/author")
+        assert author.status_code == 200 and author.json() == lib.jay
+        assert_problem(await get_only.get(f"/api/authors/{lib.jay['_id']}/books"), 405)
+    async with mount(AutoAPI(models=ALL_MODELS, methods=["list"])) as list_only:
+        books = await list_only.get(f"/api/authors/{lib.jay['_id']}/books")
+        assert books.status_code == 200 and books.json()["total"] == 2
+        assert_problem(await list_only.get(f"/api/books/{lib.alpha['_id']}/author"), 405)
