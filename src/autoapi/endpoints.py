@@ -9,13 +9,14 @@ from typing import Any
 from urllib.parse import quote
 
 from beanie import Document
+from beanie.exceptions import DocumentNotFound, RevisionIdWasChanged
 from bson import DBRef
 from pydantic import ValidationError
 from pymongo.errors import DuplicateKeyError, ExecutionTimeout, OperationFailure
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from autoapi.bodies import Body, read_body
+from autoapi.bodies import read_body
 from autoapi.errors import ProblemError, unprocessable, validation_errors
 from autoapi.hooks import Hooks, call, created, list_query
 from autoapi.introspect import ForwardRef, ModelSpec, Resource, ReverseRef
@@ -127,7 +128,7 @@ class Endpoints:
     ) -> tuple[list[dict[str, Any]], int]:
         find = spec.model.find(base, q.filter) if base else spec.model.find(q.filter)
         if q.sort:
-            find = find.sort(q.sort)
+            find = find.sort(q.sort)  # type: ignore[arg-type]  # Beanie accepts 1/-1
         hooked = await call(self.ctx.hooks[spec.model].on_list_query, find, request)
         find = list_query(hooked, find)
         # `base` scopes a reverse route to its parent: AND it again after the hook, so a hook
@@ -144,14 +145,17 @@ class Endpoints:
     ) -> tuple[list[Any], int]:
         coll = spec.model.get_motor_collection()
         timeout = {"max_time_ms": self.ctx.max_time_ms} if self.ctx.max_time_ms else {}
-        count_opts = {"maxTimeMS": self.ctx.max_time_ms} if self.ctx.max_time_ms else {}
+        budget = self.ctx.max_time_ms
+        count_opts: dict[str, Any] = {"maxTimeMS": budget} if budget else {}
         # batch size = page size: one `find` answers the whole page, no `getMore` per 101 docs
         cursor = coll.find(filter_, projection, sort=sort, skip=q.skip, limit=q.limit,
                            batch_size=q.limit, **timeout)
+        count = coll.count_documents(filter_, **count_opts)
         try:
-            raws, total = await asyncio.gather(
-                cursor.to_list(None), coll.count_documents(filter_, **count_opts)
-            )
+            if q.search:  # count first: its refusal (no text index) is the clear one
+                total = await count
+                return await cursor.to_list(None), total
+            raws, total = await asyncio.gather(cursor.to_list(None), count)
         except (OperationFailure, NotImplementedError) as exc:
             raise _db_error(exc) from exc
         return raws, total
@@ -166,11 +170,16 @@ class Endpoints:
 
     async def _instance(self, ident: Any) -> Document:
         raw = await self._find_one(self.spec, {"_id": ident})
-        return self.spec.model.model_validate(raw)
+        doc: Document = self.spec.model.model_validate(raw)
+        return doc
 
     async def _write(self, pending: Any) -> Any:
         try:
             return await pending
+        except RevisionIdWasChanged:
+            raise ProblemError(409, f"{self.spec.name} changed meanwhile; read it again") from None
+        except DocumentNotFound:
+            raise ProblemError(404, f"no {self.spec.name} with this id") from None
         except DuplicateKeyError as exc:
             keys = ", ".join((exc.details or {}).get("keyValue", {}) or ["a unique key"])
             raise ProblemError(409, f"a {self.spec.name} with this {keys} already exists",
@@ -209,6 +218,9 @@ def _score_sort(q: ListQuery) -> list[tuple[str, Any]]:
     return [("score", {"$meta": "textScore"})] if q.search else []
 
 
+REFUSED_QUERY_CODES = frozenset({2, 51091})  # BadValue, "Regular expression is invalid"
+
+
 def _db_error(exc: BaseException) -> ProblemError:
     if isinstance(exc, ExecutionTimeout):
         return ProblemError(503, "the query took longer than the time budget allows",
@@ -216,4 +228,9 @@ def _db_error(exc: BaseException) -> ProblemError:
     problem = search_error(exc)
     if problem is not None:
         return problem
+    if isinstance(exc, OperationFailure) and exc.code in REFUSED_QUERY_CODES:
+        # e.g. a pattern Python compiles but the server's PCRE does not
+        reason = (exc.details or {}).get("errmsg", "invalid query")
+        return ProblemError(400, f"the database refused the query: {reason}",
+                            [{"field": "where", "message": reason}])
     raise exc
