@@ -338,6 +338,16 @@ async def test_on_list_query_returning_something_else_is_a_500(
     assert "on_list_query" in caplog.text
 
 
+async def test_a_new_query_cannot_widen_a_reverse_route(api: httpx.AsyncClient) -> None:
+    mine, other = await _author(api, "Mine"), await _author(api, "Other")
+    for number, author in ((1, mine), (2, mine), (4, other), (6, mine)):
+        await api.post("/api/hook_snake_notes",
+                       json={"text": "n", "number": number, "author": author})
+    path = f"/api/hook_camel_authors/{mine}/hook_snake_notes"
+    even = (await api.get(path + "?even=true")).json()
+    assert [n["number"] for n in even["items"]] == [6, 2] and even["total"] == 2
+
+
 # -- api_values everywhere, and the model-name key after it ---------------------------------
 
 
