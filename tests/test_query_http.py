@@ -95,3 +95,29 @@ async def test_search_best_matches_first_or_clear_400(fruit: httpx.AsyncClient) 
     assert response.status_code == 200, response.text
     assert {i["name"] for i in response.json()["items"]} == {"Apple pie", "apple tart"}
     assert response.json()["total"] == 2
+
+
+async def test_time_budget_reaches_the_server_and_503_when_spent(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = await make_client(models=[Fruit, Plain], max_time_ms=1234)
+    await Fruit(name="x").insert()
+    collection = type(Fruit.get_motor_collection())
+    seen: dict[str, object] = {}
+    original = collection.count_documents
+
+    def count_documents(self: object, filter_: object, *args: object, **kwargs: object) -> object:
+        seen.update(kwargs)
+        return original(self, filter_, *args, **kwargs)
+
+    monkeypatch.setattr(collection, "count_documents", count_documents)
+    assert (await client.get("/api/fruits")).status_code == 200
+    assert seen.get("maxTimeMS") == 1234
+
+    def spent(self: object, *args: object, **kwargs: object) -> object:
+        raise pymongo.errors.ExecutionTimeout("operation exceeded time limit", 50)
+
+    monkeypatch.setattr(collection, "count_documents", spent)
+    response = await client.get("/api/fruits")
+    assert_problem(response, 503)
+    assert "time budget" in response.json()["detail"]

@@ -150,8 +150,8 @@ class Endpoints:
         # batch size = page size: one `find` answers the whole page, no `getMore` per 101 docs
         cursor = coll.find(filter_, projection, sort=sort, skip=q.skip, limit=q.limit,
                            batch_size=q.limit, **timeout)
-        count = coll.count_documents(filter_, **count_opts)
         try:
+            count = coll.count_documents(filter_, **count_opts)
             if q.search:  # count first: its refusal (no text index) is the clear one
                 total = await count
                 return await cursor.to_list(None), total
