@@ -391,6 +391,8 @@ async def test_fields_projection_applies_to_what_api_values_returns(
     assert set(only[0]) == {"_id", "isbn"}
     without = (await api.get("/api/hook_camel_books?fields=-title,-_id", headers=show)).json()
     assert without["items"][0] == {"isbn": "1", "pages": 3, "author": None}
+    ids_only = (await api.get("/api/hook_camel_books?fields=_id", headers=show)).json()
+    assert set(ids_only["items"][0]) == {"_id"}
 
 
 # -- write hooks: validation first, delegation to the defaults, error mapping --------------
