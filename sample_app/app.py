@@ -1,54 +1,139 @@
-"""The sample Starlette app: autoapi mounted at /api over an in-memory or real MongoDB."""
+"""The sample Starlette app: autoapi at /api, a demo page at /, and /healthz.
+
+Configuration comes from the environment (see README, "Configuration").
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from beanie import init_beanie
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from autoapi import AutoAPI
-from sample_app.models import MODELS, Author, Book
+from autoapi.errors import problem_response
+from sample_app.models import MODELS
+from sample_app.seed import seed
+
+logger = logging.getLogger("sample_app")
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+SCHEMA_DIR = HERE.parent / "schemas"
+PING_TIMEOUT_S = 3.0
+SERVER_SELECTION_TIMEOUT_MS = 5000
 
 
-def database_client() -> Any:
-    """A real MongoDB client when MONGODB_URL is set, else an in-memory one."""
-    url = os.environ.get("MONGODB_URL")
-    if url:
+@dataclass(frozen=True)
+class Settings:
+    """What the environment chooses: the database, the demo data and CORS origins."""
+
+    mongodb_url: str | None = None
+    mongodb_db: str = "autoapi_sample"
+    seed_demo_data: bool = True
+    cors_origins: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        url = env.get("MONGODB_URL") or None
+        return cls(
+            mongodb_url=url,
+            mongodb_db=env.get("MONGODB_DB") or cls.mongodb_db,
+            # A real database is seeded only when asked: it may hold someone's data.
+            seed_demo_data=_flag(env.get("SEED_DEMO_DATA"), default=url is None),
+            cors_origins=_split_origins(env.get("CORS_ORIGINS", "")),
+        )
+
+
+def _flag(raw: str | None, default: bool) -> bool:
+    if raw is None or not raw.strip():
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _split_origins(raw: str) -> tuple[str, ...]:
+    return tuple(o.strip().rstrip("/") for o in raw.replace(" ", ",").split(",") if o.strip())
+
+
+def database_client(settings: Settings) -> Any:
+    """A real MongoDB client when a URL is set, else an in-memory one."""
+    if settings.mongodb_url:
         from motor.motor_asyncio import AsyncIOMotorClient
 
-        return AsyncIOMotorClient(url)
+        return AsyncIOMotorClient(settings.mongodb_url,
+                                  serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS)
     from mongomock_motor import AsyncMongoMockClient
 
     return AsyncMongoMockClient()
 
 
-async def seed() -> None:
-    """Demo data for the in-memory database."""
-    ursula = Author(firstName="Ursula", lastName="Le Guin", biography="Wrote Earthsea.")
-    terry = Author(firstName="Terry", lastName="Pratchett", biography="Wrote Discworld.")
-    for author in (ursula, terry):
-        await author.insert()
-    books = [("A Wizard of Earthsea", "9780553383041", ursula),
-             ("The Dispossessed", "9780061054884", ursula),
-             ("Small Gods", "9780552152976", terry)]
-    for title, isbn, author in books:
-        await Book(title=title, isbn=isbn, author=author).insert()
+def make_lifespan(settings: Settings) -> Any:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        client = database_client(settings)
+        database = client[settings.mongodb_db]
+        await init_beanie(database=database, document_models=MODELS)
+        if settings.seed_demo_data and await seed():
+            logger.info("seeded the demo data into %s", settings.mongodb_db)
+        app.state.database = database
+        try:
+            yield
+        finally:
+            if settings.mongodb_url:
+                client.close()
+
+    return lifespan
 
 
-@contextlib.asynccontextmanager
-async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    client = database_client()
-    database = client[os.environ.get("MONGODB_DB", "autoapi_sample")]
-    await init_beanie(database=database, document_models=MODELS)
-    if not os.environ.get("MONGODB_URL"):
-        await seed()
-    yield
+async def healthz(request: Request) -> Response:
+    """200 when the database answers a ping in time, else a 503 problem."""
+    try:
+        await asyncio.wait_for(request.app.state.database.command("ping"), PING_TIMEOUT_S)
+    except Exception:  # whatever the cause, the answer is "not healthy"
+        logger.warning("health check: the database did not answer", exc_info=True)
+        return problem_response(503, "the database did not answer a ping")
+    return JSONResponse({"status": "ok"})
 
 
-api = AutoAPI(models=MODELS)
-app = Starlette(routes=[Mount("/api", app=api)], lifespan=lifespan)
+def build_api() -> AutoAPI:
+    return AutoAPI(models=MODELS, default_limit=20, max_limit=100)
+
+
+def middleware(settings: Settings) -> list[Middleware]:
+    if not settings.cors_origins:
+        return []
+    return [Middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Content-Type"],
+        expose_headers=["Location"],
+    )]
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    routes = [
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Mount("/api", app=build_api()),
+        Mount("/", app=StaticFiles(directory=STATIC_DIR, html=True), name="static"),
+    ]
+    return Starlette(routes=routes, middleware=middleware(settings),
+                     lifespan=make_lifespan(settings))
+
+
+app = create_app()

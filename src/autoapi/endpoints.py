@@ -14,7 +14,7 @@ from bson import DBRef
 from pydantic import ValidationError
 from pymongo.errors import DuplicateKeyError, ExecutionTimeout, OperationFailure
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from autoapi.bodies import read_body
 from autoapi.errors import ProblemError, unprocessable, validation_errors
@@ -22,7 +22,7 @@ from autoapi.hooks import Hooks, call, created, list_query
 from autoapi.introspect import ForwardRef, ModelSpec, Resource, ReverseRef
 from autoapi.query import ListQuery, and_filters, parse_list_query, parse_populate
 from autoapi.render import Renderer
-from autoapi.serialize import deep_merge, encode_document
+from autoapi.serialize import JSONResponse, deep_merge, encode_document
 from autoapi.where import search_error
 
 

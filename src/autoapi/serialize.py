@@ -35,8 +35,11 @@ _PLANS: dict[type[Document], _Plan] = {}
 
 # orjson hands what it would encode differently from `json` (subclasses of str/int/dict/list,
 # dates, dataclasses) to `_not_plain`, which sends the whole body down the `json` path.
-_ORJSON_OPTIONS = (orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
-                   | orjson.OPT_PASSTHROUGH_DATACLASS)
+_ORJSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
 
 
 class JSONResponse(responses.JSONResponse):
@@ -222,8 +225,11 @@ def _visible(fields: Mapping[str, FieldSpec]) -> _Visible:
     cached = _VISIBLE.get(id(fields))
     if cached is not None and cached[0] is fields:
         return cached[1]
-    visible = tuple((key, fld, fld.children is None and not fld.is_date)
-                    for key, fld in fields.items() if not fld.hidden)
+    visible = tuple(
+        (key, fld, fld.children is None and not fld.is_date)
+        for key, fld in fields.items()
+        if not fld.hidden
+    )
     _VISIBLE[id(fields)] = (fields, visible)
     return visible
 

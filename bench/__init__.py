@@ -1,0 +1,1 @@
+"""Benchmarks: autoapi against hand-written Starlette + Beanie endpoints (see bench/README.md)."""

@@ -1,0 +1,113 @@
+"""The two apps compared: autoapi, and the endpoints one would write by hand with Beanie.
+
+The hand-written endpoints are the usual, competent Beanie code: `find().skip().limit()`,
+a `count()`, `model_dump(mode="json")` per document, and populate with one `In` query
+for all the authors of a page (not one query per book).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+from urllib.parse import quote
+
+from beanie import PydanticObjectId
+from beanie.operators import In
+from bson.errors import InvalidId
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from autoapi import AutoAPI
+from bench.data import open_backend, seed
+from bench.models import MODELS, Author, Book
+
+Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
+
+
+def autoapi_app(lifespan: Lifespan | None = None) -> Starlette:
+    return Starlette(routes=[Mount("/api", app=AutoAPI(models=MODELS))], lifespan=lifespan)
+
+
+def handwritten_app(lifespan: Lifespan | None = None) -> Starlette:
+    routes = [
+        Route("/books", list_books, methods=["GET"]),
+        Route("/books", create_book, methods=["POST"]),
+        Route("/books/{id}", get_book, methods=["GET"]),
+    ]
+    return Starlette(routes=[Mount("/api", routes=routes)], lifespan=lifespan)
+
+
+async def list_books(request: Request) -> Response:
+    offset = int(request.query_params.get("offset", "0"))
+    limit = int(request.query_params.get("limit", "100"))
+    books = await Book.find({}).skip(offset).limit(limit).to_list()
+    total = await Book.find({}).count()
+    items = [book.model_dump(mode="json") for book in books]
+    if request.query_params.get("populate") == "author":
+        await populate_authors(books, items)
+    return JSONResponse({"total": total, "items": items})
+
+
+async def populate_authors(books: list[Book], items: list[dict[str, Any]]) -> None:
+    """Replace each `author` link by the author, fetched for the whole page in one query."""
+    ids = list({book.author.ref.id for book in books if book.author is not None})
+    authors = await Author.find(In(Author.id, ids)).to_list()
+    by_id = {author.id: author.model_dump(mode="json") for author in authors}
+    for book, item in zip(books, items, strict=True):
+        if book.author is not None:
+            item["author"] = by_id.get(book.author.ref.id)
+
+
+async def get_book(request: Request) -> Response:
+    try:
+        ident = PydanticObjectId(request.path_params["id"])
+    except InvalidId:
+        return JSONResponse({"detail": "not found"}, status_code=404)
+    book = await Book.get(ident)
+    if book is None:
+        return JSONResponse({"detail": "not found"}, status_code=404)
+    return JSONResponse(book.model_dump(mode="json"))
+
+
+async def create_book(request: Request) -> Response:
+    try:
+        book = Book.model_validate(await request.json())
+    except ValidationError as exc:
+        return JSONResponse({"detail": exc.errors(include_url=False, include_context=False)},
+                            status_code=422)
+    await book.insert()
+    location = f"{str(request.url).rstrip('/')}/{quote(str(book.id))}"
+    return JSONResponse(book.model_dump(mode="json"), status_code=201,
+                        headers={"Location": location})
+
+
+# -- for uvicorn (`bench.load`): each server process seeds its own database ----------------
+
+
+def _seeded_lifespan() -> Lifespan:
+    n_authors = int(os.environ.get("BENCH_AUTHORS", "100"))
+    n_books = int(os.environ.get("BENCH_BOOKS", "2000"))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        backend = open_backend(os.environ.get("BENCH_DATABASE", "autoapi_bench"))
+        await seed(backend, n_authors, n_books)
+        yield
+        backend.close()
+
+    return lifespan
+
+
+def serve_autoapi() -> Starlette:
+    """`uvicorn --factory bench.apps:serve_autoapi`."""
+    return autoapi_app(_seeded_lifespan())
+
+
+def serve_handwritten() -> Starlette:
+    """`uvicorn --factory bench.apps:serve_handwritten`."""
+    return handwritten_app(_seeded_lifespan())
