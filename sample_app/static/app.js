@@ -58,6 +58,17 @@ function queryString(pairs) {
   return params.toString();
 }
 
+// Typing fires several requests and their answers may arrive out of order: only the answer
+// to the newest request is used; older ones resolve to null.
+function latestOnly(request) {
+  let newest = 0;
+  return async () => {
+    const ticket = ++newest;
+    const answer = await request();
+    return ticket === newest ? answer : null;
+  };
+}
+
 function escapeRegex(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
@@ -145,9 +156,14 @@ function bookListQuery() {
   return queryString(pairs);
 }
 
+const fetchBooks = latestOnly(() => api("GET", `books?${bookListQuery()}`));
+
 async function loadBooks() {
   try {
-    const page = await api("GET", `books?${bookListQuery()}`);
+    const page = await fetchBooks();
+    if (!page) {
+      return;
+    }
     if (!page.items.length && state.books.offset > 0) {
       // The last book of the last page is gone: show the page before it.
       state.books.offset = Math.max(0, state.books.offset - BOOKS_PER_PAGE);
@@ -328,9 +344,14 @@ function fillSelect(select, emptyLabel, options) {
 
 // ---------------------------------------------------------------- authors
 
+const fetchNewestAuthors = latestOnly(() => fetchAuthors());
+
 async function loadAuthors() {
   try {
-    showAuthors(await fetchAuthors());
+    const page = await fetchNewestAuthors();
+    if (page) {
+      showAuthors(page);
+    }
   } catch (error) {
     flash(`Could not load authors: ${error.message}`, true);
   }
