@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
-from bench import compare
+from bench import build_time, compare, load
 
 
 def test_compare_quick_prints_every_row(capsys: pytest.CaptureFixture[str]) -> None:
@@ -13,3 +15,25 @@ def test_compare_quick_prints_every_row(capsys: pytest.CaptureFixture[str]) -> N
     for label in ("list of 10 |", "list of 50 |", "populate=author", "get one", "create one"):
         assert label in out
     assert "Peak memory for one list of 50 request" in out
+
+
+def test_build_time_quick_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert build_time.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "AutoAPI(models=...), first build" in out
+    assert "the 200 ms target" in out
+
+
+@pytest.mark.parametrize("tool", ["wrk", "httpx"])
+def test_load_quick_prints_requests_per_second(
+    tool: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if tool == "wrk" and shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (Debian: apt-get install wrk)")
+    if tool == "httpx":
+        monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert load.main(["--quick", "--only", "get one", "--duration", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "| request | autoapi req/s | hand-written req/s |" in out
+    assert "| get one |" in out
+    assert "failed responses" not in out

@@ -59,8 +59,10 @@ async def test_encode_document_matches_beanie(database: Any) -> None:
     await versioned.insert()
     unusual = Unusual(books=[book])  # type: ignore[list-item]
     await unusual.insert()
-    docs = [publisher, author, await Author.get(author.id), book, await Book.get(book.id),
-            versioned, Thing(id="x"), unusual]
+    author_read, book_read = await Author.get(author.id), await Book.get(book.id)
+    assert author_read is not None and book_read is not None
+    docs: list[Document] = [publisher, author, author_read, book, book_read, versioned,
+                            Thing(id="x"), unusual]
     for doc in docs:
         mine, beanie = encode_document(doc), Encoder().encode(doc)
         assert mine == beanie
