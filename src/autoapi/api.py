@@ -16,11 +16,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Receive, Scope, Send
 
+from autoapi.docs import doc_routes
 from autoapi.endpoints import Context, Endpoints
 from autoapi.errors import ProblemError, problem_response, to_response
 from autoapi.hooks import Hooks, call, find_hooks
 from autoapi.introspect import ModelSpec, Resource, build_resources, inspect_model
+from autoapi.modelschema import SchemaOptions
 from autoapi.render import Renderer
+from autoapi.schemas import build_schema_set
+from autoapi.validation import RouteValidator, guard
 
 logger = logging.getLogger("autoapi")
 
@@ -67,6 +71,10 @@ class AutoAPI:
         self.resources: Mapping[str, Resource] = MappingProxyType(build_resources(registered))
         self.schemas = tuple(schemas)
         self.schema_dir = schema_dir
+        self.schema_options = SchemaOptions(expose_version_key, self.model_name_key,
+                                            default_limit, max_limit)
+        self.schema_set = build_schema_set(self.resources, specs, schemas, schema_dir,
+                                           self.schema_options)
         self.router = Router(routes=self._routes(), default=_not_found)
 
     @property
@@ -91,15 +99,19 @@ class AutoAPI:
         routes: list[BaseRoute] = []
         for resource in self.resources.values():
             routes += self._resource_routes(resource)
-        return routes
+        return routes + doc_routes(self)
 
     def _resource_routes(self, resource: Resource) -> list[BaseRoute]:
         ep = Endpoints(self.context, resource)
         path = resource.path
+        checked = self._checked(resource)
         routes: list[BaseRoute] = [
-            self._route(path, {"list": ep.collection, "post": ep.create}),
-            self._route(path + "/{id}", {"get": ep.get, "put": ep.update,
-                                         "patch": ep.update, "delete": ep.delete}),
+            self._route(path, {"list": checked("routeList", ep.collection),
+                               "post": checked("routePost", ep.create)}),
+            self._route(path + "/{id}", {"get": checked("routeGet", ep.get),
+                                         "put": checked("routePut", ep.update),
+                                         "patch": checked("routePatch", ep.update),
+                                         "delete": checked("routeDelete", ep.delete)}),
         ]
         for fwd in resource.forward:
             routes.append(self._route(f"{path}/{{id}}/{fwd.name}",
@@ -108,6 +120,18 @@ class AutoAPI:
             routes.append(self._route(f"{path}/{{id}}/{rev.name}",
                                       {"list": _bind(ep.reverse, rev)}))
         return routes
+
+    def _checked(self, resource: Resource) -> Callable[[str, Handler], Handler]:
+        """Wrap a handler with its route's JSON Schemas (SPEC §8) when its entry has some."""
+
+        def wrap(key: str, handler: Handler) -> Handler:
+            route = self.schema_set.route(resource.spec.collection, key)
+            if route is None:
+                return handler
+            return guard(handler, RouteValidator(route, self.schema_set.registry,
+                                                 resource.spec.name))
+
+        return wrap
 
     def _route(self, path: str, by_name: Mapping[str, Handler]) -> Route:
         handlers = {_HTTP[name]: fn for name, fn in by_name.items() if name in self.methods}
