@@ -110,7 +110,7 @@ async def healthz(request: Request) -> Response:
 
 
 def build_api() -> AutoAPI:
-    return AutoAPI(models=MODELS, default_limit=20, max_limit=100)
+    return AutoAPI(models=MODELS, schema_dir=SCHEMA_DIR, default_limit=20, max_limit=100)
 
 
 def middleware(settings: Settings) -> list[Middleware]:

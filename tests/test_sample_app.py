@@ -107,6 +107,14 @@ async def test_an_isbn_with_hyphens_is_stored_as_digits(client: httpx.AsyncClien
     assert answer.json()["isbn"] == "9780000000002"
 
 
+async def test_the_schemas_folder_is_loaded(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/api/openapi.json")).json()
+    assert document["paths"]["/books"]["post"]["summary"] == "Add a book"
+    answer = await client.post("/api/books", json={"title": ""})
+    assert answer.status_code == 422
+    assert [e["field"] for e in answer.json()["errors"]] == ["title"]
+
+
 # -- healthz -------------------------------------------------------------------------------
 
 
