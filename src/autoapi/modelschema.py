@@ -51,10 +51,15 @@ class _Lenient(GenerateJsonSchema):
 
 def pydantic_schema(model: type[Document], mode: Mode) -> Schema:
     """The model's own JSON Schema, with `$defs` referenced as `#/$defs/<Name>`."""
-    schema: Schema = model.model_json_schema(
-        mode=mode, ref_template=REF_TEMPLATE, schema_generator=_Lenient
-    )
-    return schema
+    key = (model, mode)
+    if key not in _SCHEMAS:  # pydantic takes milliseconds; every route of a model asks
+        _SCHEMAS[key] = model.model_json_schema(
+            mode=mode, ref_template=REF_TEMPLATE, schema_generator=_Lenient
+        )
+    return copy.deepcopy(_SCHEMAS[key])
+
+
+_SCHEMAS: dict[tuple[type, str], Schema] = {}
 
 
 def id_schema(spec: ModelSpec) -> Schema:

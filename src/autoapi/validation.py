@@ -2,8 +2,7 @@
 
 Query strings and path parameters are strings: before validation each value is converted
 to the type its property declares (integer, number, boolean, array), as Fastify's Ajv does.
-A response schema is a whitelist: undeclared properties are dropped, `format: date` cuts a
-date-time down to its date.
+Responses go through :mod:`autoapi.whitelist`.
 """
 
 from __future__ import annotations
@@ -11,26 +10,24 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError
 from referencing import Registry
-from referencing.exceptions import Unresolvable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from autoapi.errors import ProblemError, unprocessable
-from autoapi.schemas import RouteSchemas, resource, validator_class
+from autoapi.schemas import RouteSchemas, validator_class
+from autoapi.schemautil import Pair, flatten, item_pairs, property_pairs, resource, types_of
+from autoapi.whitelist import Whitelist
 
 Handler = Callable[[Request], Awaitable[Response]]
-Pair = tuple[Any, Any]  # (schema, the `referencing` resolver it is read with)
 
 CHECK_BODY = "autoapi.check_body"  # scope key: read_body calls it with the raw body
-MAX_DEPTH = 64
-DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]")
 INTEGER = re.compile(r"[+-]?[0-9]+")
 NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 FORMATS = FormatChecker()
@@ -46,6 +43,7 @@ class RouteValidator:
         self.query = _compile(route.querystring, registry)
         self.params = _compile(route.params, registry)
         self.body = _compile(route.body, registry)
+        self.whitelist = Whitelist()
 
     def check_params(self, params: Mapping[str, str]) -> None:
         """A path parameter its schema refuses names no document: 404."""
@@ -84,7 +82,7 @@ class RouteValidator:
         schema = self.route.response_for(status)
         if schema is None:
             return payload
-        return shape(payload, flatten(schema, self._root(schema)))
+        return self.whitelist.shape(payload, flatten(schema, self._root(schema)))
 
     def _coerced(self, validator: Any, values: Mapping[str, list[str]]) -> dict[str, Any]:
         return coerce_strings(flatten(validator.schema, self._root(validator.schema)), values)
@@ -133,53 +131,6 @@ def _compile(schema: Any, registry: Registry[Any]) -> Any:
     return validator_class(schema)(schema, registry=registry, format_checker=FORMATS)
 
 
-def flatten(schema: Any, resolver: Any, depth: int = 0) -> list[Pair]:
-    """The schema and every schema it applies in place through `$ref`, allOf, anyOf, oneOf."""
-    if not isinstance(schema, dict) or depth > MAX_DEPTH:
-        return [(schema, resolver)]
-    if isinstance(schema.get("$id"), str) and depth:
-        resolver = resolver.in_subresource(resource(schema))
-    out: list[Pair] = [(schema, resolver)]
-    ref = schema.get("$ref")
-    if isinstance(ref, str):
-        try:
-            found = resolver.lookup(ref)
-        except Unresolvable:  # checked at construction; only a dynamic base can miss here
-            found = None
-        if found is not None:
-            out += flatten(found.contents, found.resolver, depth + 1)
-    for key in ("allOf", "anyOf", "oneOf"):
-        for sub in schema.get(key) or []:
-            out += flatten(sub, resolver, depth + 1)
-    return out
-
-
-def _property(pairs: Iterable[Pair], name: str) -> list[Pair]:
-    out: list[Pair] = []
-    for schema, resolver in pairs:
-        props = schema.get("properties") if isinstance(schema, dict) else None
-        if isinstance(props, dict) and name in props:
-            out += flatten(props[name], resolver)
-    return out
-
-
-def _items(pairs: Iterable[Pair]) -> list[Pair]:
-    out: list[Pair] = []
-    for schema, resolver in pairs:
-        items = schema.get("items") if isinstance(schema, dict) else None
-        if isinstance(items, (dict, bool)):
-            out += flatten(items, resolver)
-    return out
-
-
-def _types(pairs: Iterable[Pair]) -> set[str]:
-    out: set[str] = set()
-    for schema, _ in pairs:
-        kind = schema.get("type") if isinstance(schema, dict) else None
-        out.update([kind] if isinstance(kind, str) else kind if isinstance(kind, list) else [])
-    return out
-
-
 # -- strings → typed values ----------------------------------------------------------
 
 
@@ -187,10 +138,10 @@ def coerce_strings(pairs: list[Pair], values: Mapping[str, list[str]]) -> dict[s
     """Query or form values → the types their properties declare (the last one wins)."""
     out: dict[str, Any] = {}
     for name, texts in values.items():
-        prop = _property(pairs, name)
-        types = _types(prop)
+        prop = property_pairs(pairs, name)
+        types = types_of(prop)
         if "array" in types:
-            item_types = _types(_items(prop))
+            item_types = types_of(item_pairs(prop))
             out[name] = [_scalar(t, item_types) for t in texts]
         elif not types and len(texts) > 1:
             out[name] = list(texts)
@@ -278,45 +229,3 @@ def _additional(schema: Any, instance: Mapping[str, Any]) -> list[str]:
 
 def _join(path: list[str], name: str | None = None) -> str:
     return ".".join([*path, name] if name is not None else path)
-
-
-# -- whitelist -----------------------------------------------------------------------
-
-
-def shape(value: Any, pairs: list[Pair], depth: int = 0) -> Any:
-    """Keep what the schemas declare: properties, array items, dates without time."""
-    if depth > MAX_DEPTH or not pairs:
-        return value
-    if isinstance(value, dict):
-        return _shape_object(value, pairs, depth)
-    if isinstance(value, list):
-        items = _items(pairs)
-        return [shape(v, items, depth + 1) for v in value] if items else value
-    if isinstance(value, str) and "date" in _formats(pairs) and DATE_TIME.match(value):
-        return value[:10]
-    return value
-
-
-def _shape_object(value: dict[str, Any], pairs: list[Pair], depth: int) -> dict[str, Any]:
-    declared: dict[str, list[Pair]] = {}
-    keep_others = False
-    for schema, resolver in pairs:
-        if not isinstance(schema, dict):
-            continue
-        for name, sub in (schema.get("properties") or {}).items():
-            declared.setdefault(name, []).extend(flatten(sub, resolver))
-        extra = schema.get("additionalProperties")
-        keep_others |= (extra is not None and extra is not False) or "patternProperties" in schema
-    if not declared:  # a schema that names no property whitelists nothing
-        return value
-    return {
-        k: shape(v, declared[k], depth + 1) if k in declared else v
-        for k, v in value.items()
-        if k in declared or keep_others
-    }
-
-
-def _formats(pairs: Iterable[Pair]) -> set[str]:
-    return {
-        s["format"] for s, _ in pairs if isinstance(s, dict) and isinstance(s.get("format"), str)
-    }
