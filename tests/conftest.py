@@ -58,7 +58,9 @@ async def make_client(database: Any) -> AsyncIterator[MakeClient]:
     """`await make_client(models=[...], **AutoAPI options)` → an httpx client on /api."""
     clients: list[httpx.AsyncClient] = []
 
-    async def make(models: Sequence[type[Document]] = ALL_MODELS, **options: Any) -> httpx.AsyncClient:
+    async def make(
+        models: Sequence[type[Document]] = ALL_MODELS, **options: Any
+    ) -> httpx.AsyncClient:
         await init_beanie(database=database, document_models=list(models))
         api = AutoAPI(models=models, **options)
         app = Starlette(routes=[Mount("/api", app=api)])
@@ -76,7 +78,9 @@ async def client(make_client: MakeClient) -> httpx.AsyncClient:
     return await make_client()
 
 
-def assert_problem(response: httpx.Response, status: int, field: str | None = None) -> dict[str, Any]:
+def assert_problem(
+    response: httpx.Response, status: int, field: str | None = None
+) -> dict[str, Any]:
     """The response is problem+json with `status`; when `field` is given, an error names it."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")

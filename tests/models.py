@@ -35,7 +35,7 @@ class Author(Document):
     secret: str = Field("hidden", exclude=True)
     meta: dict[str, Any] = Field(default_factory=dict)
     publisher: Link[Publisher] | None = None
-    inspired: list[Link["Book"]] = Field(default_factory=list)
+    inspired: list[Link[Book]] = Field(default_factory=list)  # defined below: a forward ref
 
     class Settings:
         name = "authors"

@@ -6,6 +6,7 @@ This is the only module that reads Beanie internals; everything else works on
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import types
 import typing
@@ -316,8 +317,6 @@ def _adapter(annotation: Any) -> TypeAdapter[Any]:
     except (KeyError, TypeError):
         pass
     adapter: TypeAdapter[Any] = TypeAdapter(annotation)
-    try:
+    with contextlib.suppress(TypeError):  # an unhashable annotation is not cached
         _ADAPTERS[annotation] = adapter
-    except TypeError:  # unhashable annotation
-        pass
     return adapter
