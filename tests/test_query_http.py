@@ -7,7 +7,7 @@ import json
 import httpx
 import pymongo
 import pytest
-from beanie import Document
+from beanie import Document, Link
 from pydantic import Field
 
 from tests.conftest import MONGODB_URL, MakeClient, assert_problem
@@ -121,3 +121,21 @@ async def test_time_budget_reaches_the_server_and_503_when_spent(
     response = await client.get("/api/fruits")
     assert_problem(response, 503)
     assert "time budget" in response.json()["detail"]
+
+
+class Basket(Document):
+    label: str
+    fruit: Link[Fruit] | None = None
+
+    class Settings:
+        name = "baskets"
+        indexes = [pymongo.IndexModel([("label", pymongo.TEXT)])]
+
+
+async def test_search_on_an_empty_reverse_route(make_client: MakeClient) -> None:
+    client = await make_client(models=[Fruit, Basket])
+    lonely = Fruit(name="Lonely")
+    await lonely.insert()
+    response = await client.get(f"/api/fruits/{lonely.id}/baskets", params={"search": "x"})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"total": 0, "items": []}

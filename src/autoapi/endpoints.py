@@ -154,7 +154,7 @@ class Endpoints:
             count = coll.count_documents(filter_, **count_opts)
             if q.search:  # count first: its refusal (no text index) is the clear one
                 total = await count
-                return await cursor.to_list(None), total
+                return (await cursor.to_list(None) if total > q.skip else []), total
             raws, total = await asyncio.gather(cursor.to_list(None), count)
         except (OperationFailure, NotImplementedError) as exc:
             raise _db_error(exc) from exc
