@@ -307,3 +307,15 @@ def test_the_defaults_are_valid_schemas(key: str) -> None:
         for name, schema in [*parts.items(), *parts.get("response", {}).items()]:
             if name != "response":
                 Draft202012Validator.check_schema(schema)
+
+
+async def test_a_recursive_schema_on_a_deep_body_is_a_422(make_client: MakeClient) -> None:
+    entry = {"name": "authors", "ref": {"$id": "tree", "type": "array", "items": {"$ref": "tree#"}},
+             "routePost": {"body": {"properties": {"meta": {"properties": {
+                 "t": {"$ref": "tree#"}}}}}}}
+    client = await make_client(schemas=[entry])
+    deep = "[" * 400 + "]" * 400
+    body = '{"firstName": "a", "lastName": "b", "meta": {"t": ' + deep + "}}"
+    sent = await client.post("/api/authors", content=body,
+                             headers={"content-type": "application/json"})
+    assert_problem(sent, 422, "body")

@@ -193,7 +193,10 @@ def _decoded(raw: bytes, content_type: str) -> Any:
 def _problems(validator: Any, instance: Any, root: str) -> list[dict[str, str]]:
     """Every validation error as `{"field", "message"}`, one per field, in path order."""
     out: dict[str, str] = {}
-    errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.path])
+    try:
+        errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.path])
+    except RecursionError:  # a recursive schema meeting a deeply nested value
+        return [{"field": root, "message": "nested too deeply to validate"}]
     for error in errors:
         for name, message in _describe(error):
             out.setdefault(name or root, message)
