@@ -1,1 +1,1 @@
-"""Benchmarks: autoapi against hand-written Starlette + Beanie endpoints (see bench/README.md)."""
+"""Benchmarks: autoapi against hand-written Starlette + Beanie endpoints (README "Performance")."""

@@ -3,12 +3,18 @@
 mongomock-motor by default; `MONGODB_URL` selects a real server. Round trips are counted
 by wrapping the collection methods on mongomock, and with a pymongo `CommandListener` on a
 real server (which also sees the `getMore` commands a large page may need).
+
+On mongomock the database runs inside the process, so the same wrappers (and wrappers on
+the cursor reads) also time it: what is left is the app's own work. On a real server the
+database works elsewhere while the app awaits it, and no such time is taken.
 """
 
 from __future__ import annotations
 
 import datetime
+import inspect
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +36,8 @@ COLLECTION_CALLS = (
     "find_one_and_replace", "find_one_and_update", "insert_many", "insert_one", "replace_one",
     "update_many", "update_one",
 )
+# The cursor methods that read results (mongomock does the query's work there).
+CURSOR_READS = ("to_list", "next", "__anext__")
 # Driver housekeeping that is not a query of the endpoint.
 NOT_QUERIES = frozenset({"hello", "ismaster", "isMaster", "endSessions", "ping", "buildinfo",
                          "buildInfo", "saslStart", "saslContinue"})
@@ -37,15 +45,20 @@ NOT_QUERIES = frozenset({"hello", "ismaster", "isMaster", "endSessions", "ping",
 
 @dataclass
 class RoundTrips:
-    """Counts database round trips while `counting()` is active."""
+    """Counts database round trips while `counting()` is active (and times them on mongomock).
+
+    `seconds` is None where the database time is not measured (a real server).
+    """
 
     count: int = 0
+    seconds: float | None = None
     active: bool = False
     patch: Callable[[RoundTrips], Callable[[], None]] | None = None
 
     @contextmanager
     def counting(self) -> Iterator[RoundTrips]:
         self.count, self.active = 0, True
+        self.seconds = 0.0 if self.patch else None
         restore = self.patch(self) if self.patch else None
         try:
             yield self
@@ -95,23 +108,30 @@ def open_backend(database: str = DATABASE) -> Backend:
 
     client: Any = AsyncMongoMockClient()
     db = client[database]
-    trips.patch = lambda t: _wrap_collection_class(type(db["probe"]), t)
+    collection_class = type(db["probe"])
+    cursor_class = type(db["probe"].find())
+    trips.patch = lambda t: _wrap_mongomock(collection_class, cursor_class, t)
     return Backend("mongomock-motor (in memory)", db, trips, client)
 
 
-def _wrap_collection_class(cls: type, trips: RoundTrips) -> Callable[[], None]:
-    """Count every call of the round-trip methods of the mongomock collection class."""
-    saved = {name: cls.__dict__.get(name) for name in COLLECTION_CALLS}
+def _wrap_mongomock(collection: type, cursor: type, trips: RoundTrips) -> Callable[[], None]:
+    """Count and time the round-trip methods; time the cursor reads. Returns the undo."""
+    undo = [_wrap_class(collection, COLLECTION_CALLS, trips, counts=True),
+            _wrap_class(cursor, CURSOR_READS, trips, counts=False)]
 
-    def counted(method: Callable[..., Any]) -> Callable[..., Any]:
-        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-            trips.count += 1
-            return method(self, *args, **kwargs)
+    def restore_all() -> None:
+        for restore in undo:
+            restore()
 
-        return call
+    return restore_all
 
-    for name in COLLECTION_CALLS:
-        setattr(cls, name, counted(getattr(cls, name)))
+
+def _wrap_class(
+    cls: type, names: tuple[str, ...], trips: RoundTrips, counts: bool
+) -> Callable[[], None]:
+    saved = {name: cls.__dict__.get(name) for name in names}
+    for name in names:
+        setattr(cls, name, _timed(getattr(cls, name), trips, counts))
 
     def restore() -> None:
         for name, original in saved.items():
@@ -121,6 +141,33 @@ def _wrap_collection_class(cls: type, trips: RoundTrips) -> Callable[[], None]:
                 setattr(cls, name, original)
 
     return restore
+
+
+def _timed(method: Callable[..., Any], trips: RoundTrips, counts: bool) -> Callable[..., Any]:
+    def add(start: float) -> None:
+        trips.seconds = (trips.seconds or 0.0) + time.perf_counter() - start
+
+    if inspect.iscoroutinefunction(method):
+
+        async def call_async(self: Any, *args: Any, **kwargs: Any) -> Any:
+            trips.count += counts
+            start = time.perf_counter()
+            try:
+                return await method(self, *args, **kwargs)
+            finally:
+                add(start)
+
+        return call_async
+
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.count += counts
+        start = time.perf_counter()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            add(start)
+
+    return call
 
 
 def author_id(i: int) -> ObjectId:

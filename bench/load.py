@@ -1,12 +1,14 @@
 """Requests per second over loopback: autoapi and the hand-written endpoints under uvicorn.
 
-    python -m bench.load [--quick] [--duration SECONDS] [--only LABEL]
+    python -m bench.load [--quick] [--duration SECONDS] [--rounds N] [--only LABEL]
 
 Both apps run at once in their own uvicorn process on 127.0.0.1 (a free port each), each
 seeding its own database (mongomock-motor, or `MONGODB_URL`). For each row, `wrk -t2 -c16`
-drives one app for `--duration` seconds, then the other. Without wrk (Debian: `apt-get
-install wrk`), a bounded httpx loop with 16 concurrent requests stands in. The servers are
-stopped at the end, whatever happens.
+drives one app for `--duration` seconds, then the other, for `--rounds` rounds (the first
+app alternates), so that other work on the machine weighs on both alike; the table gives
+the mean rate of the rounds. Without wrk (Debian: `apt-get install wrk`), a bounded httpx
+loop with 16 concurrent requests stands in. The servers are stopped at the end, whatever
+happens.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from bench.compare import FULL, QUICK, Row, Sizes, rows
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = {"autoapi": "bench.apps:serve_autoapi", "hand-written": "bench.apps:serve_handwritten"}
 THREADS, CONNECTIONS = 2, 16
+WRK_TIMEOUT = "10s"  # a slow list page is an answer to count, not a socket error
 MAX_FALLBACK_REQUESTS = 100_000  # the httpx stand-in stops here even if time remains
 
 
@@ -106,7 +109,8 @@ def servers(sizes: Sizes) -> Iterator[list[Server]]:
 
 def run_wrk(wrk: str, url: str, row: Row, duration: float) -> Rate:
     with tempfile.TemporaryDirectory() as tmp:
-        command = [wrk, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration:g}s", url]
+        command = [wrk, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration:g}s",
+                   f"--timeout={WRK_TIMEOUT}", url]
         if row.body is not None:
             script = Path(tmp) / "post.lua"
             script.write_text(_post_script(row.body))
@@ -161,6 +165,21 @@ def measure(server: Server, row: Row, duration: float, wrk: str | None) -> Rate:
     return asyncio.run(run_httpx(url, row, duration))
 
 
+def measure_row(
+    auto: Server, hand: Server, row: Row, duration: float, rounds: int, wrk: str | None
+) -> tuple[Rate, Rate]:
+    """The mean rate of each app over `rounds` alternated runs."""
+    rates: dict[str, list[Rate]] = {auto.name: [], hand.name: []}
+    for i in range(rounds):
+        for server in (auto, hand) if i % 2 == 0 else (hand, auto):
+            rates[server.name].append(measure(server, row, duration, wrk))
+    return _mean(rates[auto.name]), _mean(rates[hand.name])
+
+
+def _mean(rates: Sequence[Rate]) -> Rate:
+    return Rate(sum(r.per_second for r in rates) / len(rates), sum(r.errors for r in rates))
+
+
 def format_table(results: Sequence[tuple[Row, Rate, Rate]]) -> str:
     lines = ["| request | autoapi req/s | hand-written req/s | autoapi / hand-written |",
              "|---|---:|---:|---:|"]
@@ -173,32 +192,36 @@ def format_table(results: Sequence[tuple[Row, Rate, Rate]]) -> str:
     return "\n".join(lines)
 
 
-def parse_args(argv: Sequence[str] | None) -> tuple[Sizes, float, str]:
+def parse_args(argv: Sequence[str] | None) -> tuple[Sizes, float, int, str]:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny data, 1 s per run")
     parser.add_argument("--duration", type=float, help="seconds per run (default 5)")
+    parser.add_argument("--rounds", type=int, help="alternated runs per app and row (default 2)")
     parser.add_argument("--only", default="", help="run only the rows whose label contains this")
     args = parser.parse_args(argv)
     duration = args.duration if args.duration is not None else 1.0 if args.quick else 5.0
+    rounds = args.rounds if args.rounds is not None else 1 if args.quick else 2
     if not 0 < duration <= 60:
         parser.error("--duration must be in (0, 60]")
-    return (QUICK if args.quick else FULL), duration, args.only
+    if not 1 <= rounds <= 10:
+        parser.error("--rounds must be in [1, 10]")
+    return (QUICK if args.quick else FULL), duration, rounds, args.only
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    sizes, duration, only = parse_args(argv)
+    sizes, duration, rounds, only = parse_args(argv)
     wrk = shutil.which("wrk")
     chosen = [row for row in rows(sizes) if only in row.label]
     results = []
     with servers(sizes) as (auto, hand):
         for row in chosen:  # create stays last: it grows the collection the lists count
-            results.append((row, measure(auto, row, duration, wrk),
-                            measure(hand, row, duration, wrk)))
-    tool = (f"wrk -t{THREADS} -c{CONNECTIONS} -d{duration:g}s" if wrk
+            results.append((row, *measure_row(auto, hand, row, duration, rounds, wrk)))
+    tool = (f"wrk -t{THREADS} -c{CONNECTIONS} -d{duration:g}s --timeout={WRK_TIMEOUT}" if wrk
             else f"httpx, {CONNECTIONS} concurrent requests for {duration:g} s (wrk not found)")
     print(f"load: {tool}; uvicorn, one worker per app, 127.0.0.1; {sizes.books} books, "
-          f"{sizes.authors} authors; {os.cpu_count()} cores")
+          f"{sizes.authors} authors; mean of {rounds} alternated run(s) per app; "
+          f"{os.cpu_count()} cores")
     print()
     print(format_table(results))
     return 0

@@ -46,8 +46,10 @@ class JSONResponse(responses.JSONResponse):
     """Starlette's `JSONResponse`, encoded by orjson when the content is plain JSON data.
 
     Plain data (what the renderer produces) gives the same compact UTF-8 text as Starlette's
-    `json.dumps` path, many times faster on large pages. Anything else falls back to that path,
-    so it is encoded, or refused, exactly as before.
+    `json.dumps` path, many times faster on large pages. Content orjson would encode differently
+    falls back to that path. The exceptions are values `json` refuses (a 500 before): a stored
+    NaN or infinity becomes null, and a UUID or an Enum from a custom `api_values` its string
+    or its value.
     """
 
     def render(self, content: Any) -> bytes:
@@ -218,6 +220,7 @@ _Visible = tuple[tuple[str, FieldSpec, bool], ...]
 # id(fields) → (fields, its visible items): kept with the mapping so that a reused id of a
 # mapping that is gone can never match.
 _VISIBLE: dict[int, tuple[Mapping[str, FieldSpec], _Visible]] = {}
+_VISIBLE_MAX = 4096
 
 
 def _visible(fields: Mapping[str, FieldSpec]) -> _Visible:
@@ -230,6 +233,8 @@ def _visible(fields: Mapping[str, FieldSpec]) -> _Visible:
         for key, fld in fields.items()
         if not fld.hidden
     )
+    if len(_VISIBLE) >= _VISIBLE_MAX:  # many short-lived AutoAPI instances (tests) add up
+        _VISIBLE.clear()
     _VISIBLE[id(fields)] = (fields, visible)
     return visible
 
