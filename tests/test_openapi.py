@@ -222,3 +222,15 @@ def test_the_sample_apps_schema_folder_builds_a_valid_document() -> None:
 
     folder = Path(__file__).parent.parent / "schemas"
     validate(openapi_document(AutoAPI(models=MODELS, schema_dir=folder), "/api"))
+
+
+def test_the_document_is_yours_to_change() -> None:
+    from autoapi.openapi import openapi_document
+
+    api = AutoAPI(models=ALL_MODELS)
+    first = openapi_document(api, "/api")
+    first["info"]["title"] = "Library"
+    first["paths"].clear()
+    again = openapi_document(api)
+    assert again["info"]["title"] == "autoapi" and again["paths"]
+    assert again["servers"] == [{"url": "/"}]

@@ -73,7 +73,7 @@ def doc_routes(api: AutoAPI) -> list[BaseRoute]:
     """The routes of the document and the docs page, to add after the model routes."""
 
     async def document(request: Request) -> Response:
-        return JSONResponse(openapi_document(api, _root(request)))
+        return JSONResponse(openapi_document(api, _root(request), fresh=False))
 
     return [
         Route("/openapi.json", _GetOnly(document), methods=None),

@@ -12,6 +12,7 @@ import copy
 import http
 import json
 import re
+import weakref
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
@@ -76,13 +77,21 @@ VERBS = {
 }
 
 
-def openapi_document(api: AutoAPI, root_path: str = "") -> Schema:
-    """The document for an `AutoAPI` mounted at `root_path` (`/api`); built once, then copied."""
-    cached: Schema | None = getattr(api, "_openapi_cache", None)
+def openapi_document(api: AutoAPI, root_path: str = "", fresh: bool = True) -> Schema:
+    """The document for an `AutoAPI` mounted at `root_path` (`/api`).
+
+    It is built once per `AutoAPI`. A fresh copy is yours to change; `fresh=False` shares the
+    cached parts, for a caller that only serializes the result.
+    """
+    cached = _CACHE.get(api)
     if cached is None:
-        cached = Builder(api).build()
-        api._openapi_cache = cached  # type: ignore[attr-defined]
-    return {**cached, "servers": [{"url": root_path or "/"}]}
+        cached = _CACHE[api] = Builder(api).build()
+    doc = copy.deepcopy(cached) if fresh else dict(cached)
+    doc["servers"] = [{"url": root_path or "/"}]
+    return doc
+
+
+_CACHE: weakref.WeakKeyDictionary[AutoAPI, Schema] = weakref.WeakKeyDictionary()
 
 
 class Builder:
