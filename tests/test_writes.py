@@ -201,3 +201,13 @@ async def test_dict_keys_with_dollar_or_dot_are_422(
                                  json={"firstName": "a", "lastName": "b", "meta": meta})
     assert_problem(response, 422, "meta")
     assert await count_authors() == 0
+
+
+async def test_deeply_nested_value_is_422_not_a_crash(client: httpx.AsyncClient) -> None:
+    deep: dict[str, object] = {"leaf": 1}
+    for _ in range(400):
+        deep = {"k": deep}
+    response = await client.post("/api/authors",
+                                 json={"firstName": "a", "lastName": "b", "meta": deep})
+    assert "nested deeper" in str(assert_problem(response, 422, "meta"))
+    assert await count_authors() == 0

@@ -16,6 +16,7 @@ from autoapi.introspect import FieldSpec, ModelSpec
 from autoapi.validation import CHECK_BODY
 
 MAX_BODY = 1024 * 1024
+MAX_DEPTH = 90  # MongoDB refuses documents nested deeper than 100; leave room for the path
 READ_ONLY = frozenset({"revision_id"})
 
 
@@ -149,17 +150,19 @@ def _checked_value(fld: FieldSpec, value: Any, path: str, errors: list[dict[str,
     return value
 
 
-def _check_storable_tree(value: Any) -> None:
+def _check_storable_tree(value: Any, depth: int = 1) -> None:
     # Keys are checked here too: `$` or `.` in a stored key breaks queries on it later.
+    if depth > MAX_DEPTH:
+        raise CoercionError(f"nested deeper than {MAX_DEPTH} levels, which MongoDB refuses")
     if isinstance(value, Mapping):
         for key, sub in value.items():
             if not isinstance(key, str) or key.startswith("$") or "." in key:
                 raise CoercionError(f"key {key!r}: keys may not start with $ or contain a dot")
             check_storable(key)
-            _check_storable_tree(sub)
+            _check_storable_tree(sub, depth + 1)
     elif isinstance(value, list):
         for item in value:
-            _check_storable_tree(item)
+            _check_storable_tree(item, depth + 1)
     else:
         check_storable(value)
 
