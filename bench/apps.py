@@ -98,7 +98,7 @@ def _seeded_lifespan() -> Lifespan:
         backend = open_backend(os.environ.get("BENCH_DATABASE", "autoapi_bench"))
         await seed(backend, n_authors, n_books)
         yield
-        backend.close()
+        await backend.close()
 
     return lifespan
 

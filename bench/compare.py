@@ -192,7 +192,7 @@ async def run(sizes: Sizes, only: str = "") -> tuple[str, list[Result], Memory |
                                 await peak_memory(hand, large))
         return backend.name, results, memory
     finally:
-        backend.close()
+        await backend.close()
 
 
 def format_table(results: Sequence[Result], memory: Memory | None) -> str:

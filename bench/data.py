@@ -92,8 +92,10 @@ class Backend:
     trips: RoundTrips
     client: Any = field(repr=False, default=None)
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Drop the benchmark's database from a real server, and disconnect."""
         if MONGODB_URL and self.client is not None:
+            await self.client.drop_database(self.db.name)
             self.client.close()
 
 
