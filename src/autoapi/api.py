@@ -63,18 +63,20 @@ class AutoAPI:
         self.model_name_key = _model_name_key(expose_model_name)
         specs = _all_specs(self.models)
         hooks = {model: find_hooks(model) for model in specs}
-        self.renderer = Renderer(specs, hooks, expose_version_key, self.model_name_key,
-                                 max_time_ms)
-        self.context = Context(specs, hooks, self.renderer, default_limit, max_limit,
-                               max_time_ms, self.model_name_key)
+        self.renderer = Renderer(specs, hooks, expose_version_key, self.model_name_key, max_time_ms)
+        self.context = Context(
+            specs, hooks, self.renderer, default_limit, max_limit, max_time_ms, self.model_name_key
+        )
         registered = [specs[m] for m in self.models]
         self.resources: Mapping[str, Resource] = MappingProxyType(build_resources(registered))
         self.schemas = tuple(schemas)
         self.schema_dir = schema_dir
-        self.schema_options = SchemaOptions(expose_version_key, self.model_name_key,
-                                            default_limit, max_limit)
-        self.schema_set = build_schema_set(self.resources, specs, schemas, schema_dir,
-                                           self.schema_options)
+        self.schema_options = SchemaOptions(
+            expose_version_key, self.model_name_key, default_limit, max_limit
+        )
+        self.schema_set = build_schema_set(
+            self.resources, specs, schemas, schema_dir, self.schema_options
+        )
         self.router = Router(routes=self._routes(), default=_not_found)
 
     @property
@@ -106,19 +108,29 @@ class AutoAPI:
         path = resource.path
         checked = self._checked(resource)
         routes: list[BaseRoute] = [
-            self._route(path, {"list": checked("routeList", ep.collection),
-                               "post": checked("routePost", ep.create)}),
-            self._route(path + "/{id}", {"get": checked("routeGet", ep.get),
-                                         "put": checked("routePut", ep.update),
-                                         "patch": checked("routePatch", ep.update),
-                                         "delete": checked("routeDelete", ep.delete)}),
+            self._route(
+                path,
+                {
+                    "list": checked("routeList", ep.collection),
+                    "post": checked("routePost", ep.create),
+                },
+            ),
+            self._route(
+                path + "/{id}",
+                {
+                    "get": checked("routeGet", ep.get),
+                    "put": checked("routePut", ep.update),
+                    "patch": checked("routePatch", ep.update),
+                    "delete": checked("routeDelete", ep.delete),
+                },
+            ),
         ]
         for fwd in resource.forward:
-            routes.append(self._route(f"{path}/{{id}}/{fwd.name}",
-                                      {"get": _bind(ep.forward, fwd)}))
+            routes.append(self._route(f"{path}/{{id}}/{fwd.name}", {"get": _bind(ep.forward, fwd)}))
         for rev in resource.reverse:
-            routes.append(self._route(f"{path}/{{id}}/{rev.name}",
-                                      {"list": _bind(ep.reverse, rev)}))
+            routes.append(
+                self._route(f"{path}/{{id}}/{rev.name}", {"list": _bind(ep.reverse, rev)})
+            )
         return routes
 
     def _checked(self, resource: Resource) -> Callable[[str, Handler], Handler]:
@@ -128,8 +140,9 @@ class AutoAPI:
             route = self.schema_set.route(resource.spec.collection, key)
             if route is None:
                 return handler
-            return guard(handler, RouteValidator(route, self.schema_set.registry,
-                                                 resource.spec.name))
+            return guard(
+                handler, RouteValidator(route, self.schema_set.registry, resource.spec.name)
+            )
 
         return wrap
 
@@ -144,8 +157,9 @@ class AutoAPI:
         async def endpoint(request: Request) -> Response:
             handler = handlers.get(request.method)
             if handler is None:
-                return problem_response(405, f"{request.method} is not allowed here",
-                                        headers={"Allow": allow})
+                return problem_response(
+                    405, f"{request.method} is not allowed here", headers={"Allow": allow}
+                )
             try:
                 refused = await self._authorized(request)
                 return refused if refused is not None else await handler(request)
@@ -175,8 +189,14 @@ class AutoAPI:
         return result if isinstance(result, Response) else None
 
 
-_HTTP = {"list": "GET", "get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH",
-         "delete": "DELETE"}
+_HTTP = {
+    "list": "GET",
+    "get": "GET",
+    "post": "POST",
+    "put": "PUT",
+    "patch": "PATCH",
+    "delete": "DELETE",
+}
 
 
 class _Dispatch:

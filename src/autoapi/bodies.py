@@ -71,7 +71,8 @@ def _decode(raw: bytes, content_type: str, spec: ModelSpec) -> dict[str, Any]:
     if media == "application/x-www-form-urlencoded":
         return _form(raw, spec)
     raise ProblemError(
-        415, "send application/json or application/x-www-form-urlencoded",
+        415,
+        "send application/json or application/x-www-form-urlencoded",
         headers={"Accept-Post": "application/json, application/x-www-form-urlencoded"},
     )
 
@@ -80,11 +81,15 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
-        raise ProblemError(400, f"invalid JSON body: {exc}",
-                           [{"field": "body", "message": "invalid JSON"}]) from None
+        raise ProblemError(
+            400, f"invalid JSON body: {exc}", [{"field": "body", "message": "invalid JSON"}]
+        ) from None
     if not isinstance(value, dict):
-        raise ProblemError(400, "the JSON body must be an object",
-                           [{"field": "body", "message": "expected an object"}])
+        raise ProblemError(
+            400,
+            "the JSON body must be an object",
+            [{"field": "body", "message": "expected an object"}],
+        )
     return value
 
 
@@ -168,7 +173,9 @@ def _check_storable_tree(value: Any, depth: int = 1) -> None:
 
 
 def _check_keys(
-    fields: Mapping[str, FieldSpec], value: Mapping[str, Any], path: str,
+    fields: Mapping[str, FieldSpec],
+    value: Mapping[str, Any],
+    path: str,
     errors: list[dict[str, str]],
 ) -> None:
     for key, sub in value.items():

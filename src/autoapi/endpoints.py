@@ -118,8 +118,9 @@ class Endpoints:
 
     async def _list(self, request: Request, spec: ModelSpec, base: dict[str, Any]) -> Response:
         params = {k: request.query_params.getlist(k) for k in request.query_params}
-        q = parse_list_query(spec, params, self.ctx.lookup,
-                             self.ctx.default_limit, self.ctx.max_limit)
+        q = parse_list_query(
+            spec, params, self.ctx.lookup, self.ctx.default_limit, self.ctx.max_limit
+        )
         items, total = await self._run_list(request, spec, q, base)
         return JSONResponse({"total": total, "items": items})
 
@@ -148,8 +149,15 @@ class Endpoints:
         budget = self.ctx.max_time_ms
         count_opts: dict[str, Any] = {"maxTimeMS": budget} if budget else {}
         # batch size = page size: one `find` answers the whole page, no `getMore` per 101 docs
-        cursor = coll.find(filter_, projection, sort=sort, skip=q.skip, limit=q.limit,
-                           batch_size=q.limit, **timeout)
+        cursor = coll.find(
+            filter_,
+            projection,
+            sort=sort,
+            skip=q.skip,
+            limit=q.limit,
+            batch_size=q.limit,
+            **timeout,
+        )
         try:
             count = coll.count_documents(filter_, **count_opts)
             if q.search:  # count first: its refusal (no text index) is the clear one
@@ -182,9 +190,14 @@ class Endpoints:
             raise ProblemError(404, f"no {self.spec.name} with this id") from None
         except DuplicateKeyError as exc:
             keys = ", ".join((exc.details or {}).get("keyValue", {}) or ["a unique key"])
-            raise ProblemError(409, f"a {self.spec.name} with this {keys} already exists",
-                               [{"field": k, "message": "already exists"}
-                                for k in (exc.details or {}).get("keyValue", {})]) from None
+            raise ProblemError(
+                409,
+                f"a {self.spec.name} with this {keys} already exists",
+                [
+                    {"field": k, "message": "already exists"}
+                    for k in (exc.details or {}).get("keyValue", {})
+                ],
+            ) from None
 
     def _path_id(self, request: Request) -> Any:
         try:
@@ -223,14 +236,18 @@ REFUSED_QUERY_CODES = frozenset({2, 51091})  # BadValue, "Regular expression is 
 
 def _db_error(exc: BaseException) -> ProblemError:
     if isinstance(exc, ExecutionTimeout):
-        return ProblemError(503, "the query took longer than the time budget allows",
-                            headers={"Retry-After": "1"})
+        return ProblemError(
+            503, "the query took longer than the time budget allows", headers={"Retry-After": "1"}
+        )
     problem = search_error(exc)
     if problem is not None:
         return problem
     if isinstance(exc, OperationFailure) and exc.code in REFUSED_QUERY_CODES:
         # e.g. a pattern Python compiles but the server's PCRE does not
         reason = (exc.details or {}).get("errmsg", "invalid query")
-        return ProblemError(400, f"the database refused the query: {reason}",
-                            [{"field": "where", "message": reason}])
+        return ProblemError(
+            400,
+            f"the database refused the query: {reason}",
+            [{"field": "where", "message": reason}],
+        )
     raise exc

@@ -49,8 +49,12 @@ def validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, 
     out = []
     for err in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in err.get("loc", ()) if not isinstance(p, int))
-        out.append({"field": prefix + loc if loc else prefix.rstrip(".") or "body",
-                    "message": err.get("msg", "invalid")})
+        out.append(
+            {
+                "field": prefix + loc if loc else prefix.rstrip(".") or "body",
+                "message": err.get("msg", "invalid"),
+            }
+        )
     return out
 
 
@@ -69,8 +73,9 @@ def problem_response(
     }
     if errors:
         body["errors"] = [dict(e) for e in errors]
-    return JSONResponse(body, status_code=status, headers=dict(headers or {}),
-                        media_type=PROBLEM_JSON)
+    return JSONResponse(
+        body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON
+    )
 
 
 def to_response(exc: BaseException) -> Response:
@@ -84,8 +89,9 @@ def to_response(exc: BaseException) -> Response:
         return problem_response(403, str(exc) or "Forbidden")
     if isinstance(exc, ValidationError):
         errors = validation_errors(exc)
-        return problem_response(422, "invalid fields: " + ", ".join(e["field"] for e in errors),
-                                errors)
+        return problem_response(
+            422, "invalid fields: " + ", ".join(e["field"] for e in errors), errors
+        )
     logger.error("unhandled error in autoapi", exc_info=exc)
     return problem_response(500, "An internal error occurred.")
 

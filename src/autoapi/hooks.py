@@ -60,7 +60,9 @@ async def default_api_put(self: D, data: dict[str, Any], request: Request) -> D:
     for name in type(self).model_fields:
         if name not in ("id", "revision_id"):
             setattr(self, name, getattr(updated, name))
-    await self.save()
+    # replace(), not save(): save() upserts and turns a unique-index clash into
+    # RevisionIdWasChanged, hiding the 409 the client should get.
+    await self.replace()
     return self
 
 

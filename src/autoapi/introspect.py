@@ -190,7 +190,7 @@ def collection_name(model: type[Document]) -> str:
 
 
 def _link_kind(annotation: Any) -> str | None:
-    """"one", "many" or "back" for Beanie link annotations, else None."""
+    """ "one", "many" or "back" for Beanie link annotations, else None."""
     inner = _unwrap_optional(annotation)
     origin = typing.get_origin(inner)
     if origin in (list, typing.List):  # noqa: UP006 - typing.List is what old code writes
@@ -252,8 +252,10 @@ def _reverse_refs(target: ModelSpec, specs: list[ModelSpec]) -> tuple[ReverseRef
             if i > 0 or name in taken:
                 name = f"{child.collection}_as_{link.key}"
             if name in taken:
-                raise ValueError(f"{target.collection}/{{id}}/{name}: two reference routes "
-                                 f"would share this path ({child.name}.{link.key})")
+                raise ValueError(
+                    f"{target.collection}/{{id}}/{name}: two reference routes "
+                    f"would share this path ({child.name}.{link.key})"
+                )
             taken.add(name)
             out.append(ReverseRef(name, child.model, link))
     return tuple(out)

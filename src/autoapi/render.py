@@ -83,8 +83,10 @@ class Renderer:
         paths = (key, *(f"{key}.{path}" for path in populate))
         loaded = await load_links(self.specs, spec, [raw], paths, self.max_time_ms)
         target = spec.links[key].target
-        return [await self._render_target(ident, target, request, loaded, key)
-                for ident in link_ids(raw.get(key))]
+        return [
+            await self._render_target(ident, target, request, loaded, key)
+            for ident in link_ids(raw.get(key))
+        ]
 
     async def _render_tree(
         self, spec: ModelSpec, raw: Raw, request: Request, loaded: Loaded, prefix: str

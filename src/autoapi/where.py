@@ -55,23 +55,25 @@ class Kind(StrEnum):
     NOT = "an operator object or a pattern string"
 
 
-OPERATORS: Final[Mapping[str, Kind]] = MappingProxyType({
-    "$eq": Kind.VALUE,
-    "$ne": Kind.VALUE,
-    "$gt": Kind.VALUE,
-    "$gte": Kind.VALUE,
-    "$lt": Kind.VALUE,
-    "$lte": Kind.VALUE,
-    "$in": Kind.VALUES,
-    "$nin": Kind.VALUES,
-    "$exists": Kind.EXISTS,
-    "$regex": Kind.REGEX,
-    "$options": Kind.OPTIONS,
-    "$not": Kind.NOT,
-    "$and": Kind.LOGICAL,
-    "$or": Kind.LOGICAL,
-    "$nor": Kind.LOGICAL,
-})
+OPERATORS: Final[Mapping[str, Kind]] = MappingProxyType(
+    {
+        "$eq": Kind.VALUE,
+        "$ne": Kind.VALUE,
+        "$gt": Kind.VALUE,
+        "$gte": Kind.VALUE,
+        "$lt": Kind.VALUE,
+        "$lte": Kind.VALUE,
+        "$in": Kind.VALUES,
+        "$nin": Kind.VALUES,
+        "$exists": Kind.EXISTS,
+        "$regex": Kind.REGEX,
+        "$options": Kind.OPTIONS,
+        "$not": Kind.NOT,
+        "$and": Kind.LOGICAL,
+        "$or": Kind.LOGICAL,
+        "$nor": Kind.LOGICAL,
+    }
+)
 
 MAX_WHERE_BYTES: Final = 16 * 1024
 MAX_DEPTH: Final = 10
@@ -80,20 +82,27 @@ MAX_VALUES: Final = 1000
 MAX_PATTERN: Final = 512
 MAX_SEARCH: Final = 512
 
-LIMITS: Final[Mapping[str, int]] = MappingProxyType({
-    "where size in bytes": MAX_WHERE_BYTES,
-    "nesting depth": MAX_DEPTH,
-    "operators": MAX_OPERATORS,
-    "values in $in / $nin": MAX_VALUES,
-    "pattern length": MAX_PATTERN,
-    "search length": MAX_SEARCH,
-})
+LIMITS: Final[Mapping[str, int]] = MappingProxyType(
+    {
+        "where size in bytes": MAX_WHERE_BYTES,
+        "nesting depth": MAX_DEPTH,
+        "operators": MAX_OPERATORS,
+        "values in $in / $nin": MAX_VALUES,
+        "pattern length": MAX_PATTERN,
+        "search length": MAX_SEARCH,
+    }
+)
 
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
-REGEX_FLAGS: Final[Mapping[str, re.RegexFlag]] = MappingProxyType({
-    "i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE,
-})
+REGEX_FLAGS: Final[Mapping[str, re.RegexFlag]] = MappingProxyType(
+    {
+        "i": re.IGNORECASE,
+        "m": re.MULTILINE,
+        "s": re.DOTALL,
+        "x": re.VERBOSE,
+    }
+)
 CASE_INSENSITIVE_PREFIX: Final = "(?i)"
 TEXT_INDEX_NOT_FOUND: Final = 27  # MongoDB's IndexNotFound
 
@@ -148,8 +157,13 @@ def _load(raw: str) -> Any:
     if _nesting(raw) > MAX_DEPTH:
         raise _where(f"nested deeper than the limit of {MAX_DEPTH} levels")
     try:
-        return json.loads(raw, parse_int=_parse_int, parse_float=_parse_float,
-                          parse_constant=_parse_constant, object_pairs_hook=_object)
+        return json.loads(
+            raw,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+            object_pairs_hook=_object,
+        )
     except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise _where(f"invalid JSON: {exc}") from None
 
@@ -252,7 +266,7 @@ def _filter(spec: ModelSpec, obj: dict[str, Any], budget: _Budget) -> dict[str, 
 def _logical(spec: ModelSpec, op: str, value: Any, budget: _Budget) -> list[dict[str, Any]]:
     kind = budget.spend(op)
     if kind is not Kind.LOGICAL:
-        raise _where(f"{op} must be applied to a field, as in {{\"<field>\": {{\"{op}\": ...}}}}")
+        raise _where(f'{op} must be applied to a field, as in {{"<field>": {{"{op}": ...}}}}')
     if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
         raise _where(f"{op} takes {kind}")
     return [_filter(spec, item, budget) for item in value]
@@ -340,14 +354,16 @@ def _not(path: str, field: FieldSpec, arg: Any, budget: _Budget) -> dict[str, An
 
 Handler = Callable[[str, FieldSpec, Any, _Budget], Any]
 
-_HANDLERS: Final[Mapping[Kind, Handler]] = MappingProxyType({
-    Kind.VALUE: _one_value,
-    Kind.VALUES: _many_values,
-    Kind.EXISTS: _exists,
-    Kind.REGEX: _regex,
-    Kind.OPTIONS: _options,
-    Kind.NOT: _not,
-})
+_HANDLERS: Final[Mapping[Kind, Handler]] = MappingProxyType(
+    {
+        Kind.VALUE: _one_value,
+        Kind.VALUES: _many_values,
+        Kind.EXISTS: _exists,
+        Kind.REGEX: _regex,
+        Kind.OPTIONS: _options,
+        Kind.NOT: _not,
+    }
+)
 
 
 # --- values -----------------------------------------------------------------------------
@@ -370,8 +386,10 @@ def _item(path: str, field: FieldSpec, value: Any) -> Any:
     if isinstance(value, list):
         raise _where(f"{path}: nested arrays cannot be compared with this field")
     if isinstance(value, dict) and field.link is None:
-        raise _where(f"{path}: an object cannot be compared with this field; "
-                     "compare embedded fields through dot paths (field.subfield)")
+        raise _where(
+            f"{path}: an object cannot be compared with this field; "
+            "compare embedded fields through dot paths (field.subfield)"
+        )
     try:
         coerced = coerce_json(field, value)
     except CoercionError as exc:
@@ -425,7 +443,7 @@ def _match_clause(spec: ModelSpec, raw: str) -> dict[str, Any]:
     _field(spec, "match", name)
     options = ""
     if pattern.startswith(CASE_INSENSITIVE_PREFIX):
-        pattern, options = pattern[len(CASE_INSENSITIVE_PREFIX):], "i"
+        pattern, options = pattern[len(CASE_INSENSITIVE_PREFIX) :], "i"
     _check_pattern("match", pattern)
     _compile("match", pattern, options)
     clause: dict[str, Any] = {"$regex": pattern}
