@@ -23,7 +23,7 @@ def parse(spec: ModelSpec, **params: Any) -> Any:
     return parse_list_query(spec, multi, SPECS.__getitem__, 100, 1000)
 
 
-def refused(spec: ModelSpec, param: str, **params: Any) -> ProblemError:
+def assert_refused(spec: ModelSpec, param: str, **params: Any) -> ProblemError:
     with pytest.raises(ProblemError) as info:
         parse(spec, **params)
     assert info.value.status == 400
@@ -91,7 +91,7 @@ def test_filter_into_open_dict_keeps_text() -> None:
     ],
 )
 def test_filter_refusals(raw: str, reason: str) -> None:
-    assert reason in refused(BOOK if "bio" not in raw else SPECS[Author], "filter",
+    assert reason in assert_refused(BOOK if "bio" not in raw else SPECS[Author], "filter",
                              filter=raw).detail
 
 
@@ -113,7 +113,7 @@ def test_sort(raw: str, expected: list[tuple[str, int]]) -> None:
 
 @pytest.mark.parametrize("raw", ["nope", "-secret", "title,-bogus"])
 def test_sort_unknown_field(raw: str) -> None:
-    assert "unknown field" in refused(SPECS[Author] if "secret" in raw else BOOK, "sort",
+    assert "unknown field" in assert_refused(SPECS[Author] if "secret" in raw else BOOK, "sort",
                                       sort=raw).detail
 
 
@@ -133,11 +133,11 @@ def test_fields_projection(raw: str, expected: dict[str, int]) -> None:
 
 @pytest.mark.parametrize(("raw", "reason"), [("title,-isbn", "mix"), ("nope", "unknown")])
 def test_fields_refusals(raw: str, reason: str) -> None:
-    assert reason in refused(BOOK, "fields", fields=raw).detail
+    assert reason in assert_refused(BOOK, "fields", fields=raw).detail
 
 
 def test_hidden_field_cannot_be_projected() -> None:
-    refused(SPECS[Author], "fields", fields="secret")
+    assert_refused(SPECS[Author], "fields", fields="secret")
 
 
 @pytest.mark.parametrize(
@@ -156,7 +156,7 @@ def test_paging(params: dict[str, str], skip: int, limit: int) -> None:
      ("offset", "9" * 30)],
 )
 def test_paging_refusals(param: str, value: str) -> None:
-    refused(BOOK, param, **{param: value})
+    assert_refused(BOOK, param, **{param: value})
 
 
 @pytest.mark.parametrize(
@@ -179,7 +179,7 @@ def test_populate_spellings(params: dict[str, Any], expected: tuple[str, ...]) -
     "raw", ["title", "nope", "author.firstName", "author.inspired.author.publisher"]
 )
 def test_populate_refusals(raw: str) -> None:
-    refused(BOOK, "populate", populate=raw)
+    assert_refused(BOOK, "populate", populate=raw)
 
 
 def test_and_filters_keeps_text_at_top_level() -> None:
