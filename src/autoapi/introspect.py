@@ -10,13 +10,18 @@ import contextlib
 import datetime
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from beanie import BackLink, Document, Link, PydanticObjectId
+from beanie.odm.fields import LinkTypes
+from beanie.odm.utils.encoder import Encoder
 from bson import ObjectId
 from pydantic import BaseModel, TypeAdapter
+
+_ONE = frozenset({LinkTypes.DIRECT, LinkTypes.OPTIONAL_DIRECT})
+_MANY = frozenset({LinkTypes.LIST, LinkTypes.OPTIONAL_LIST})
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,34 @@ class Resource:
     @property
     def model(self) -> type[Document]:
         return self.spec.model
+
+
+@dataclass(frozen=True)
+class EncodingPlan:
+    """How to turn an instance of a model into its stored dict without Beanie's generic walk."""
+
+    fields: Mapping[str, tuple[str, str | None]]  # attribute → (stored key, "one"/"many"/None)
+    encode: Callable[[Any], Any]  # Beanie's encoder, for values that are not stored as they are
+
+
+def encoding_plan(model: type[Document]) -> EncodingPlan | None:
+    """The plan for an initialised model; None when Beanie's own encoder must run (custom
+    bson encoders, union documents, inheritance, lazy parsing)."""
+    settings = model.get_settings()
+    if settings.bson_encoders or settings.union_doc is not None or model._class_id:
+        return None
+    if getattr(settings, "lazy_parsing", False):
+        return None
+    links = {name: info.link_type for name, info in (model.get_link_fields() or {}).items()}
+    fields: dict[str, tuple[str, str | None]] = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        link = links.get(key)  # Beanie matches link fields by stored key
+        kind = (
+            None if link is None else "many" if link in _MANY else "one" if link in _ONE else None
+        )
+        fields[name] = (key, kind)
+    return EncodingPlan(fields, Encoder(keep_nulls=True).encode)
 
 
 def parse_id(annotation: Any, raw: Any) -> Any:

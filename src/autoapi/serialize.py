@@ -10,13 +10,12 @@ from typing import Any
 
 import orjson
 from beanie import Document, PydanticObjectId
-from beanie.odm.fields import LinkTypes
 from beanie.odm.utils.encoder import Encoder
 from bson import DBRef, Decimal128, ObjectId
 from bson.binary import Binary
 from starlette import responses
 
-from autoapi.introspect import FieldSpec, ModelSpec
+from autoapi.introspect import EncodingPlan, FieldSpec, ModelSpec, encoding_plan
 
 _ENCODER = Encoder()
 
@@ -24,13 +23,7 @@ _ENCODER = Encoder()
 # renderer return them untouched, so the hot loops skip every other check for them.
 _PLAIN: frozenset[type] = frozenset({str, int, float, bool, type(None)})
 _STORED_AS_IS: frozenset[type] = _PLAIN | {datetime.datetime, ObjectId, PydanticObjectId, DBRef}
-_ONE_LINK = frozenset({LinkTypes.DIRECT, LinkTypes.OPTIONAL_DIRECT})
-_MANY_LINKS = frozenset({LinkTypes.LIST, LinkTypes.OPTIONAL_LIST})
-
-# model → (stored key and link type by attribute name, the per-value encoder); None when the
-# model needs Beanie's own encoder (custom encoders, unions, lazy parsing).
-_Plan = tuple[dict[str, tuple[str, LinkTypes | None]], Callable[[Any], Any]] | None
-_PLANS: dict[type[Document], _Plan] = {}
+_PLANS: dict[type[Document], EncodingPlan | None] = {}  # None: Beanie's own encoder
 
 
 # orjson hands what it would encode differently from `json` (subclasses of str/int/dict/list,
@@ -71,19 +64,15 @@ def encode_document(doc: Document) -> dict[str, Any]:
     plain values skip Beanie's search through its table of encoders.
     """
     model = type(doc)
-    plan = _PLANS[model] if model in _PLANS else _PLANS.setdefault(model, _encoding_plan(model))
+    plan = _PLANS[model] if model in _PLANS else _PLANS.setdefault(model, encoding_plan(model))
     if plan is None:
         return _ENCODER.encode(doc)  # type: ignore[no-any-return]
-    fields, encode = plan
     out: dict[str, Any] = {}
     for name, value in doc:
-        key, link = fields.get(name) or (name, None)
+        key, link = plan.fields.get(name) or (name, None)
         if link is not None and value is not None:
-            if link in _ONE_LINK:
-                value = value.to_ref()
-            elif link in _MANY_LINKS:
-                value = [item.to_ref() for item in value]
-        out[key] = value if type(value) in _STORED_AS_IS else _encode_value(value, encode)
+            value = [item.to_ref() for item in value] if link == "many" else value.to_ref()
+        out[key] = value if type(value) in _STORED_AS_IS else _encode_value(value, plan.encode)
     return out
 
 
@@ -91,20 +80,6 @@ def _encode_value(value: Any, encode: Callable[[Any], Any]) -> Any:
     if type(value) is list and all(type(item) in _STORED_AS_IS for item in value):
         return list(value)
     return encode(value)
-
-
-def _encoding_plan(model: type[Document]) -> _Plan:
-    settings = model.get_settings()
-    if settings.bson_encoders or settings.union_doc is not None or model._class_id:
-        return None
-    if getattr(settings, "lazy_parsing", False):
-        return None
-    links = {name: info.link_type for name, info in (model.get_link_fields() or {}).items()}
-    fields: dict[str, tuple[str, LinkTypes | None]] = {}
-    for name, info in model.model_fields.items():
-        key = info.alias or name
-        fields[name] = (key, links.get(key))  # Beanie matches link fields by stored key
-    return fields, Encoder(keep_nulls=True).encode
 
 
 def deep_merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
