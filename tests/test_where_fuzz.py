@@ -104,7 +104,7 @@ def check_condition(value: Any) -> None:
             check_condition(inner)
 
 
-def sanitizes_or_refuses(raw: str) -> dict[str, Any] | None:
+def assert_sanitized_or_refused(raw: str) -> dict[str, Any] | None:
     spec = author_spec()
     try:
         out = parse_where(spec, raw)
@@ -124,19 +124,19 @@ FUZZ = settings(max_examples=300, deadline=None,
 @FUZZ
 @given(st.one_of(OBJECTS, JSON_VALUES))
 def test_arbitrary_json(value: Any) -> None:
-    sanitizes_or_refuses(encode(value))
+    assert_sanitized_or_refused(encode(value))
 
 
 @FUZZ
 @given(FILTERS)
 def test_filter_shaped_json(value: dict[str, Any]) -> None:
-    sanitizes_or_refuses(encode(value))
+    assert_sanitized_or_refused(encode(value))
 
 
 @FUZZ
 @given(st.text(alphabet=st.sampled_from('{}[]":,$ 0123456789.-eEntrufalsNIy\\'), max_size=60))
 def test_arbitrary_text(raw: str) -> None:
-    sanitizes_or_refuses(raw)
+    assert_sanitized_or_refused(raw)
 
 
 @FUZZ
@@ -163,7 +163,7 @@ def test_filter_strategy_reaches_the_database_shape() -> None:
     @settings(max_examples=200, deadline=None, database=None)
     @given(FILTERS)
     def collect(value: dict[str, Any]) -> None:
-        if sanitizes_or_refuses(encode(value)):
+        if assert_sanitized_or_refused(encode(value)):
             accepted.append(value)
 
     collect()
@@ -175,4 +175,4 @@ def test_filter_strategy_reaches_the_database_shape() -> None:
     '{"meta.a": {"$not": {"$regex": "x", "$options": "i"}}}',
 ])
 def test_known_good_passes_the_checker(raw: str) -> None:
-    assert sanitizes_or_refuses(raw)
+    assert assert_sanitized_or_refused(raw)
