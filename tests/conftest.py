@@ -24,10 +24,30 @@ MakeClient = Callable[..., Awaitable[httpx.AsyncClient]]
 
 def new_client() -> Any:
     """The one switch between the stand-in and a real server."""
+    import beanie
+
+    beanie2 = int(beanie.__version__.split(".")[0]) >= 2
     if MONGODB_URL:
+        if beanie2:
+            import pymongo
+
+            return pymongo.AsyncMongoClient(MONGODB_URL)
         from motor.motor_asyncio import AsyncIOMotorClient
 
         return AsyncIOMotorClient(MONGODB_URL)
+    if beanie2:
+        import mongomock.database
+        from pymongo_async_mock import AsyncMongoMockClient as MockClient
+
+        original = mongomock.database.Database.list_collection_names
+        if not getattr(original, "shimmed", False):
+
+            def names(self: Any, filter: Any = None, session: Any = None, **_: Any) -> Any:
+                return original(self, filter, session)
+
+            names.shimmed = True  # type: ignore[attr-defined]
+            mongomock.database.Database.list_collection_names = names  # type: ignore[method-assign]
+        return MockClient()
     from mongomock_motor import AsyncMongoMockClient
 
     return AsyncMongoMockClient()

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from beanie import Document, Link, init_beanie
 from bson import DBRef, ObjectId
-from mongomock_motor import AsyncMongoMockClient
 from pydantic import BaseModel, Field
 from pymongo.errors import OperationFailure
 
 from autoapi.errors import ProblemError
 from autoapi.introspect import ModelSpec, inspect_model
+from autoapi.store import db_problem
 from autoapi.where import (
     LIMITS,
     MAX_DEPTH,
@@ -32,8 +32,8 @@ from autoapi.where import (
     parse_match,
     parse_where,
     search_clause,
-    search_error,
 )
+from tests.conftest import new_client
 
 ROOT = Path(__file__).resolve().parents[1]
 HEX = "5f0d1c2b3a495867768594a3"
@@ -74,7 +74,7 @@ MODELS: list[type[Document]] = [WherePublisher, WhereAuthor]
 @functools.cache
 def author_spec() -> ModelSpec:
     """inspect_model needs an initialised model, so initialise on an in-memory database."""
-    database = AsyncMongoMockClient()["where_tests"]
+    database = new_client()["where_tests"]
     asyncio.run(init_beanie(database=database, document_models=MODELS))
     return inspect_model(WhereAuthor)
 
@@ -337,6 +337,14 @@ def test_search_clause() -> None:
         error = refusal(search_clause, raw)
         assert error.errors[0]["field"] == "search"
         assert fragment in error.detail
+
+
+def search_error(exc: BaseException) -> ProblemError | None:
+    """What the database module answers for a failed text search; None when it re-raises."""
+    try:
+        return db_problem(exc, ("search",))
+    except BaseException:
+        return None
 
 
 @pytest.mark.parametrize(("exc", "fragment"), [

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Receive, Scope, Send
 
+from autoapi import store
 from autoapi.docs import doc_routes
 from autoapi.endpoints import Context, Endpoints
 from autoapi.errors import ProblemError, problem_response, to_response
@@ -52,18 +53,20 @@ class AutoAPI:
         expose_model_name: bool | str = False,
         schemas: Sequence[Mapping[str, Any]] = (),
         schema_dir: str | Path | None = None,
-        default_limit: int = 100,
+        default_limit: int | None = None,
         max_limit: int = 1000,
         max_time_ms: int | None = 10_000,
     ) -> None:
         self.models = _check_models(models)
         self.methods = _check_methods(methods)
+        default_limit = min(100, max_limit) if default_limit is None else default_limit
         _check_limits(default_limit, max_limit)
+        self.max_time_ms = max_time_ms
         self.check_auth = check_auth
         self.model_name_key = _model_name_key(expose_model_name)
         specs = _all_specs(self.models)
         hooks = {model: find_hooks(model) for model in specs}
-        self.renderer = Renderer(specs, hooks, expose_version_key, self.model_name_key, max_time_ms)
+        self.renderer = Renderer(specs, hooks, expose_version_key, self.model_name_key)
         self.context = Context(
             specs, hooks, self.renderer, default_limit, max_limit, max_time_ms, self.model_name_key
         )
@@ -91,7 +94,8 @@ class AutoAPI:
         if scope["type"] == "http":
             scope["autoapi"] = self
         try:
-            await self.router(scope, receive, send)
+            with store.deadline(self.max_time_ms):
+                await self.router(scope, receive, send)
         except Exception as exc:  # the last line of defence: never a traceback to the client
             await to_response(exc)(scope, receive, send)
 

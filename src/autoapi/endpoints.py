@@ -12,18 +12,19 @@ from beanie import Document
 from beanie.exceptions import DocumentNotFound, RevisionIdWasChanged
 from bson import DBRef
 from pydantic import ValidationError
-from pymongo.errors import DuplicateKeyError, ExecutionTimeout, OperationFailure
+from pymongo.errors import PyMongoError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from autoapi import store
 from autoapi.bodies import read_body
 from autoapi.errors import ProblemError, unprocessable, validation_errors
-from autoapi.hooks import Hooks, call, created, list_query
+from autoapi.hooks import SAVED, Hooks, call, created, list_query
 from autoapi.introspect import ForwardRef, ModelSpec, Resource, ReverseRef
 from autoapi.query import ListQuery, and_filters, parse_list_query, parse_populate
-from autoapi.render import Renderer
-from autoapi.serialize import JSONResponse, deep_merge, encode_document
-from autoapi.where import search_error
+from autoapi.render import Renderer, instance_of
+from autoapi.serialize import JSONResponse
+from autoapi.writes import apply_paths
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ class Endpoints:
         if "api_post" in self.hooks.custom:
             _validate(self.spec.model, data)
         doc = created(self.spec.model, await self._write(call(self.hooks.api_post, data, request)))
-        raw = encode_document(doc)
+        raw = store.encode_document(doc)
         location = f"{str(request.url.replace(query='')).rstrip('/')}/{quote(str(doc.id), safe='')}"
         rendered = await self.ctx.renderer.render(self.spec, raw, request, populate)
         return JSONResponse(rendered, status_code=201, headers={"Location": location})
@@ -104,14 +105,15 @@ class Endpoints:
             raise unprocessable([{"field": "_id", "message": "must equal the id in the path"}])
         doc = await self._instance(ident)
         if "api_put" in self.hooks.custom:
-            _validate(self.spec.model, deep_merge(encode_document(doc), body.data))
+            apply_paths(self.spec, doc.model_copy(deep=True), body.data)  # validate only
         saved = await self._write(call(self.hooks.api_put, doc, body.data, request))
-        raw = encode_document(saved if isinstance(saved, Document) else doc)
+        result = saved if isinstance(saved, Document) else doc
+        raw = request.scope.get(SAVED, {}).get(id(result)) or store.encode_document(result)
         return JSONResponse(await self.ctx.renderer.render(self.spec, raw, request, populate))
 
     async def delete(self, request: Request) -> Response:
         doc = await self._instance(self._path_id(request))
-        await call(self.hooks.api_delete, doc, request)
+        await self._write(call(self.hooks.api_delete, doc, request))
         return JSONResponse({"success": True})
 
     # -- helpers -------------------------------------------------------------
@@ -127,59 +129,58 @@ class Endpoints:
     async def _run_list(
         self, request: Request, spec: ModelSpec, q: ListQuery, base: dict[str, Any]
     ) -> tuple[list[dict[str, Any]], int]:
-        find = spec.model.find(base, q.filter) if base else spec.model.find(q.filter)
-        if q.sort:
-            find = find.sort(q.sort)  # type: ignore[arg-type]  # Beanie accepts 1/-1
+        filters = (base, q.filter) if base else (q.filter,)
+        find = store.new_find(spec.model, *filters, sort=q.sort or ())
         hooked = await call(self.ctx.hooks[spec.model].on_list_query, find, request)
-        find = list_query(hooked, find)
+        hook_filter, hook_sort = store.find_parts(list_query(hooked, find))
         # `base` scopes a reverse route to its parent: AND it again after the hook, so a hook
         # that returns a fresh query cannot widen the route to every document.
-        filter_ = and_filters([base, find.get_filter_query()])
-        sort_spec = [(k, int(d)) for k, d in find.sort_expressions] or _score_sort(q) or None
+        filter_ = and_filters([base, hook_filter])
+        sort_spec = hook_sort or _score_sort(q) or None
         projection = self.ctx.renderer.db_projection(spec, q.projection)
-        raws, total = await self._page(spec, filter_, sort_spec, projection, q)
+        raws, total = await self._page(spec, filter_, sort_spec, projection, q, _blamed(request))
         items = await self.ctx.renderer.render_many(spec, raws, request, q.populate, q.projection)
         return items, total
 
     async def _page(
-        self, spec: ModelSpec, filter_: Any, sort: Any, projection: Any, q: ListQuery
+        self,
+        spec: ModelSpec,
+        filter_: Any,
+        sort: Any,
+        projection: Any,
+        q: ListQuery,
+        blame: tuple[str, ...],
     ) -> tuple[list[Any], int]:
-        coll = spec.model.get_motor_collection()
-        timeout = {"max_time_ms": self.ctx.max_time_ms} if self.ctx.max_time_ms else {}
-        budget = self.ctx.max_time_ms
-        count_opts: dict[str, Any] = {"maxTimeMS": budget} if budget else {}
-        # batch size = page size: one `find` answers the whole page, no `getMore` per 101 docs
-        cursor = coll.find(
+        page = store.find_many(
+            spec.model,
             filter_,
-            projection,
             sort=sort,
+            projection=projection,
             skip=q.skip,
             limit=q.limit,
-            batch_size=q.limit,
-            **timeout,
+            blame=blame,
         )
-        try:
-            count = coll.count_documents(filter_, **count_opts)
-            if q.search:  # count first: its refusal (no text index) is the clear one
+        count = store.count(spec.model, filter_, blame=blame)
+        if q.search:  # count first: its refusal (no text index) is the clear one
+            try:
                 total = await count
-                return (await cursor.to_list(None) if total > q.skip else []), total
-            raws, total = await asyncio.gather(cursor.to_list(None), count)
-        except (OperationFailure, NotImplementedError) as exc:
-            raise _db_error(exc) from exc
+            except BaseException:
+                page.close()
+                raise
+            return (await page if total > q.skip else _closed(page)), total
+        raws, total = await asyncio.gather(page, count)
         return raws, total
 
     async def _find_one(
         self, spec: ModelSpec, filter_: dict[str, Any], projection: Any = None
     ) -> dict[str, Any]:
-        raw = await spec.model.get_motor_collection().find_one(filter_, projection)
+        raw = await store.find_one(spec.model, filter_, projection)
         if raw is None:
             raise ProblemError(404, f"no {spec.name} with this id")
-        return raw  # type: ignore[no-any-return]
+        return raw
 
     async def _instance(self, ident: Any) -> Document:
-        raw = await self._find_one(self.spec, {"_id": ident})
-        doc: Document = self.spec.model.model_validate(raw)
-        return doc
+        return instance_of(self.spec, await self._find_one(self.spec, {"_id": ident}))
 
     async def _write(self, pending: Any) -> Any:
         try:
@@ -188,16 +189,8 @@ class Endpoints:
             raise ProblemError(409, f"{self.spec.name} changed meanwhile; read it again") from None
         except DocumentNotFound:
             raise ProblemError(404, f"no {self.spec.name} with this id") from None
-        except DuplicateKeyError as exc:
-            keys = ", ".join((exc.details or {}).get("keyValue", {}) or ["a unique key"])
-            raise ProblemError(
-                409,
-                f"a {self.spec.name} with this {keys} already exists",
-                [
-                    {"field": k, "message": "already exists"}
-                    for k in (exc.details or {}).get("keyValue", {})
-                ],
-            ) from None
+        except PyMongoError as exc:  # a custom hook writing through Beanie or the driver
+            raise store.db_problem(exc, model=self.spec.model) from exc
 
     def _path_id(self, request: Request) -> Any:
         try:
@@ -231,23 +224,11 @@ def _score_sort(q: ListQuery) -> list[tuple[str, Any]]:
     return [("score", {"$meta": "textScore"})] if q.search else []
 
 
-REFUSED_QUERY_CODES = frozenset({2, 51091})  # BadValue, "Regular expression is invalid"
+def _blamed(request: Request) -> tuple[str, ...]:
+    """The parameters a refused query can be blamed on, most likely first."""
+    return tuple(name for name in ("search", "match", "where") if name in request.query_params)
 
 
-def _db_error(exc: BaseException) -> ProblemError:
-    if isinstance(exc, ExecutionTimeout):
-        return ProblemError(
-            503, "the query took longer than the time budget allows", headers={"Retry-After": "1"}
-        )
-    problem = search_error(exc)
-    if problem is not None:
-        return problem
-    if isinstance(exc, OperationFailure) and exc.code in REFUSED_QUERY_CODES:
-        # e.g. a pattern Python compiles but the server's PCRE does not
-        reason = (exc.details or {}).get("errmsg", "invalid query")
-        return ProblemError(
-            400,
-            f"the database refused the query: {reason}",
-            [{"field": "where", "message": reason}],
-        )
-    raise exc
+def _closed(pending: Any) -> list[Any]:
+    pending.close()  # the page query that a count of zero made pointless
+    return []

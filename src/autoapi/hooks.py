@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from beanie import Document, PydanticObjectId
-from beanie.odm.queries.find import FindMany
 from starlette.requests import Request
 
+from autoapi import store
+from autoapi.errors import ProblemError
 from autoapi.introspect import id_annotation
-from autoapi.serialize import deep_merge, encode_document
+from autoapi.writes import apply_paths
 
 D = TypeVar("D", bound=Document)
 
@@ -49,35 +50,40 @@ async def default_api_post(cls: type[D], data: dict[str, Any], request: Request)
         # Chosen here as the driver would: for a driver-made id, Beanie builds a new pydantic
         # TypeAdapter on every insert to re-parse it, about a third of the time of a create.
         doc.id = PydanticObjectId()
-    await doc.insert()
+    await store.insert(doc)
     return doc
 
 
 async def default_api_put(self: D, data: dict[str, Any], request: Request) -> D:
-    """Merge `data` into the document (objects key by key), validate the result, save it."""
-    merged = deep_merge(encode_document(self), data)
-    updated = type(self).model_validate(merged)
-    for name in type(self).model_fields:
-        if name not in ("id", "revision_id"):
-            setattr(self, name, getattr(updated, name))
-    # replace(), not save(): save() upserts and turns a unique-index clash into
-    # RevisionIdWasChanged, hiding the 409 the client should get.
-    await self.replace()
+    """Write only the paths `data` names, in one atomic update, and return the document.
+
+    Objects for embedded-model fields are written leaf by leaf; lists, dict fields and links
+    are replaced whole. The whole resulting document is validated first. Stored keys the
+    model does not declare, hidden fields and fields the request does not name are kept.
+    """
+    api = request.scope["autoapi"]
+    spec = api.specs[type(self)]
+    sets = apply_paths(spec, self, data)
+    saved = await store.update_paths(self, sets, guard=request.scope.get(WRITE_GUARD))
+    if saved is None:
+        raise ProblemError(404, f"no {spec.name} with this id")
+    request.scope.setdefault(SAVED, {})[id(self)] = saved
     return self
 
 
 async def default_api_delete(self: Document, request: Request) -> None:
     """Delete the document."""
-    await self.delete()
+    if not await store.delete(self, guard=request.scope.get(WRITE_GUARD)):
+        raise ProblemError(404, f"no {type(self).__name__} with this id")
 
 
 async def default_api_values(self: Document, request: Request) -> dict[str, Any]:
     """The JSON-ready dict of a document, as autoapi renders it by default."""
     api = request.scope["autoapi"]
-    return api.renderer.render_stored(type(self), encode_document(self))  # type: ignore[no-any-return]
+    return api.renderer.render_stored(type(self), store.encode_document(self))  # type: ignore[no-any-return]
 
 
-async def default_on_list_query(cls: type[Document], query: FindMany[Any], request: Request) -> Any:
+async def default_on_list_query(cls: type[Document], query: Any, request: Request) -> Any:
     """Leave the list query as it is."""
     return query
 
@@ -117,11 +123,15 @@ def find_hooks(model: type[Document]) -> Hooks:
     return Hooks(**found, custom=frozenset(custom))
 
 
-def list_query(result: Any, query: FindMany[Any]) -> FindMany[Any]:
+SAVED = "autoapi.saved"  # scope key: id(document) → the stored document the default write left
+WRITE_GUARD = "autoapi.write_guard"  # scope key: a condition every default write adds
+
+
+def list_query(result: Any, query: Any) -> Any:
     """The query to run after `on_list_query`: the one it returned, else the one it changed."""
     if result is None:
         return query
-    if not isinstance(result, FindMany):
+    if not store.is_find(result):
         raise TypeError(f"on_list_query must return a Beanie FindMany or None, not {result!r}")
     return result
 

@@ -10,15 +10,36 @@ import contextlib
 import datetime
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from beanie import BackLink, Document, Link, PydanticObjectId
 from beanie.odm.fields import LinkTypes
-from beanie.odm.utils.encoder import Encoder
 from bson import ObjectId
 from pydantic import BaseModel, TypeAdapter
+
+
+class _HiddenMarker:
+    """The marker behind `Hidden`; one instance, compared by identity."""
+
+    def __repr__(self) -> str:
+        return "autoapi.Hidden"
+
+
+Hidden = _HiddenMarker()
+"""Mark a field stored but never sent: ``secret: Annotated[str, Hidden]``.
+
+A hidden field is never rendered, refused in bodies and query options as if unknown, and
+kept as stored by every write. Unlike ``Field(exclude=True)`` (which Beanie 2 does not
+store at all), its value is written to the database on create.
+"""
+
+
+def is_hidden(info: Any) -> bool:
+    """Whether a pydantic `FieldInfo` is hidden: `Hidden` in its metadata, or `exclude=True`."""
+    return bool(info.exclude) or any(m is Hidden for m in getattr(info, "metadata", ()))
+
 
 _ONE = frozenset({LinkTypes.DIRECT, LinkTypes.OPTIONAL_DIRECT})
 _MANY = frozenset({LinkTypes.LIST, LinkTypes.OPTIONAL_LIST})
@@ -129,34 +150,6 @@ class Resource:
         return self.spec.model
 
 
-@dataclass(frozen=True)
-class EncodingPlan:
-    """How to turn an instance of a model into its stored dict without Beanie's generic walk."""
-
-    fields: Mapping[str, tuple[str, str | None]]  # attribute → (stored key, "one"/"many"/None)
-    encode: Callable[[Any], Any]  # Beanie's encoder, for values that are not stored as they are
-
-
-def encoding_plan(model: type[Document]) -> EncodingPlan | None:
-    """The plan for an initialised model; None when Beanie's own encoder must run (custom
-    bson encoders, union documents, inheritance, lazy parsing)."""
-    settings = model.get_settings()
-    if settings.bson_encoders or settings.union_doc is not None or model._class_id:
-        return None
-    if getattr(settings, "lazy_parsing", False):
-        return None
-    links = {name: info.link_type for name, info in (model.get_link_fields() or {}).items()}
-    fields: dict[str, tuple[str, str | None]] = {}
-    for name, info in model.model_fields.items():
-        key = info.alias or name
-        link = links.get(key)  # Beanie matches link fields by stored key
-        kind = (
-            None if link is None else "many" if link in _MANY else "one" if link in _ONE else None
-        )
-        fields[name] = (key, kind)
-    return EncodingPlan(fields, Encoder(keep_nulls=True).encode)
-
-
 def parse_id(annotation: Any, raw: Any) -> Any:
     if _is_objectid(annotation):
         if isinstance(raw, ObjectId):
@@ -195,9 +188,9 @@ def inspect_model(
         if kind is not None:
             target = _link_target(info.annotation, by_name or {})
             links[key] = LinkSpec(key, target, kind == "many")
-            fields[key] = _link_field(key, links[key], hidden=bool(info.exclude))
+            fields[key] = _link_field(key, links[key], hidden=is_hidden(info))
         else:
-            fields[key] = _field(key, info.annotation, hidden=bool(info.exclude))
+            fields[key] = _field(key, info.annotation, hidden=is_hidden(info))
     settings = getattr(model, "Settings", None)
     return ModelSpec(
         model=model,
@@ -311,7 +304,7 @@ def _field(key: str, annotation: Any, hidden: bool = False) -> FieldSpec:
         return FieldSpec(key, inner, hidden, open=True, is_list=is_list)
     if isinstance(inner, type) and issubclass(inner, BaseModel):
         children = {
-            (info.alias or name): _field(info.alias or name, info.annotation, bool(info.exclude))
+            (info.alias or name): _field(info.alias or name, info.annotation, is_hidden(info))
             for name, info in inner.model_fields.items()
         }
         return FieldSpec(key, inner, hidden, children=children, is_list=is_list)

@@ -17,6 +17,7 @@ from typing import Any
 from beanie import Document
 from bson import DBRef
 
+from autoapi import store
 from autoapi.introspect import ModelSpec
 
 Raw = Mapping[str, Any]
@@ -29,13 +30,12 @@ async def load_links(
     spec: ModelSpec,
     raws: Sequence[Raw],
     paths: Sequence[str],
-    max_time_ms: int | None = None,
 ) -> Loaded:
     """Fetch every document the `paths` reach from `raws`, one depth level at a time."""
     loaded: Loaded = {}
     for level in _levels(paths):
         wanted = {path: _wanted(specs, spec, raws, loaded, path) for path in level}
-        fetched = await _fetch_grouped(wanted.values(), max_time_ms)
+        fetched = await _fetch_grouped(wanted.values())
         for path, (target, ids) in wanted.items():
             found = fetched.get(target, {})
             loaded[path] = {ident: found[ident] for ident in ids if ident in found}
@@ -90,7 +90,7 @@ def _unique_ids(parents: Iterable[Raw], key: str) -> list[Any]:
 
 
 async def _fetch_grouped(
-    wanted: Iterable[tuple[type[Document], list[Any]]], max_time_ms: int | None
+    wanted: Iterable[tuple[type[Document], list[Any]]],
 ) -> dict[type[Document], dict[Any, Raw]]:
     """One query per target model, for the union of the ids every path wants from it."""
     ids_by_model: dict[type[Document], dict[Any, None]] = {}
@@ -99,24 +99,9 @@ async def _fetch_grouped(
             ids_by_model.setdefault(model, {}).update(dict.fromkeys(ids))
     models = list(ids_by_model)
     found = await asyncio.gather(
-        *(fetch_by_ids(model, list(ids_by_model[model]), max_time_ms) for model in models)
+        *(store.fetch_by_ids(model, list(ids_by_model[model])) for model in models)
     )
     return dict(zip(models, found, strict=True))
-
-
-async def fetch_by_ids(
-    model: type[Document], ids: list[Any], max_time_ms: int | None = None
-) -> dict[Any, Raw]:
-    """The stored documents of `model` with these ids, in one round trip."""
-    if not ids:
-        return {}
-    # limit = batch size = number of ids: the server answers in a single batch and closes
-    # the cursor, so a page of 1000 costs no more commands (getMore) than a page of 10.
-    options: dict[str, Any] = {"limit": len(ids), "batch_size": len(ids)}
-    if max_time_ms:
-        options["max_time_ms"] = max_time_ms
-    cursor = model.get_motor_collection().find({"_id": {"$in": ids}}, **options)
-    return {doc["_id"]: doc async for doc in cursor}
 
 
 def _hashable(value: Any) -> bool:

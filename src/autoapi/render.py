@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from beanie import Document
+from pydantic import ValidationError
 from starlette.requests import Request
 
 from autoapi.hooks import Hooks, call
@@ -25,13 +26,11 @@ class Renderer:
         hooks: Mapping[type[Document], Hooks],
         version_key: bool,
         model_name_key: str | None,
-        max_time_ms: int | None = None,
     ) -> None:
         self.specs = specs
         self.hooks = hooks
         self.version_key = version_key
         self.model_name_key = model_name_key
-        self.max_time_ms = max_time_ms
 
     def custom_values(self, spec: ModelSpec) -> bool:
         """True when the model has its own `api_values` (it then needs whole documents)."""
@@ -64,7 +63,7 @@ class Renderer:
         A link that `projection` leaves out is not populated: `fields` wins over `populate`.
         """
         populate = populated_within(populate, projection)
-        loaded = await load_links(self.specs, spec, raws, populate, self.max_time_ms)
+        loaded = await load_links(self.specs, spec, raws, populate)
         out = []
         for raw in raws:
             doc = await self._render_tree(spec, raw, request, loaded, "")
@@ -81,7 +80,7 @@ class Renderer:
         `populate` is relative to the link's target model (`publisher` for `author`).
         """
         paths = (key, *(f"{key}.{path}" for path in populate))
-        loaded = await load_links(self.specs, spec, [raw], paths, self.max_time_ms)
+        loaded = await load_links(self.specs, spec, [raw], paths)
         target = spec.links[key].target
         return [
             await self._render_target(ident, target, request, loaded, key)
@@ -120,7 +119,7 @@ class Renderer:
 
     async def _render_one(self, spec: ModelSpec, raw: Raw, request: Request) -> dict[str, Any]:
         if self.custom_values(spec):
-            instance = spec.model.model_validate(raw)
+            instance = instance_of(spec, raw)
             doc = dict(await call(self.hooks[spec.model].api_values, instance, request))
         else:
             doc = render_stored(spec, raw, self.version_key)
@@ -140,3 +139,14 @@ def populated_within(paths: Sequence[str], projection: Mapping[str, int] | None)
         return projection.get(root) == 1 if include else projection.get(root, 1) != 0
 
     return tuple(path for path in paths if kept(path.split(".")[0]))
+
+
+def instance_of(spec: ModelSpec, raw: Raw) -> Document:
+    """A stored document as a model instance; one that no longer validates is still built
+    (unvalidated, from the stored values), so it can be rendered, deleted or repaired."""
+    doc: Document
+    try:
+        doc = spec.model.model_validate(raw)
+    except ValidationError:
+        doc = spec.model.model_construct(**raw)
+    return doc

@@ -9,21 +9,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
-from beanie import Document, PydanticObjectId
-from beanie.odm.utils.encoder import Encoder
+from beanie import PydanticObjectId
 from bson import DBRef, Decimal128, ObjectId
 from bson.binary import Binary
 from starlette import responses
 
-from autoapi.introspect import EncodingPlan, FieldSpec, ModelSpec, encoding_plan
-
-_ENCODER = Encoder()
+from autoapi.introspect import FieldSpec, ModelSpec
 
 # Values of these exact types are stored and rendered as they are: both the encoder and the
 # renderer return them untouched, so the hot loops skip every other check for them.
 _PLAIN: frozenset[type] = frozenset({str, int, float, bool, type(None)})
-_STORED_AS_IS: frozenset[type] = _PLAIN | {datetime.datetime, ObjectId, PydanticObjectId, DBRef}
-_PLANS: dict[type[Document], EncodingPlan | None] = {}  # None: Beanie's own encoder
 
 
 # orjson hands what it would encode differently from `json` (subclasses of str/int/dict/list,
@@ -54,32 +49,6 @@ class JSONResponse(responses.JSONResponse):
 
 def _not_plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is left to the json module")
-
-
-def encode_document(doc: Document) -> dict[str, Any]:
-    """A document instance → the dict Beanie would store (links as DBRef, `_id` key).
-
-    The same result as Beanie's `Encoder().encode(doc)`, several times faster: the per-model
-    facts Beanie looks up on every call (aliases, link fields, settings) are read once, and
-    plain values skip Beanie's search through its table of encoders.
-    """
-    model = type(doc)
-    plan = _PLANS[model] if model in _PLANS else _PLANS.setdefault(model, encoding_plan(model))
-    if plan is None:
-        return _ENCODER.encode(doc)  # type: ignore[no-any-return]
-    out: dict[str, Any] = {}
-    for name, value in doc:
-        key, link = plan.fields.get(name) or (name, None)
-        if link is not None and value is not None:
-            value = [item.to_ref() for item in value] if link == "many" else value.to_ref()
-        out[key] = value if type(value) in _STORED_AS_IS else _encode_value(value, plan.encode)
-    return out
-
-
-def _encode_value(value: Any, encode: Callable[[Any], Any]) -> Any:
-    if type(value) is list and all(type(item) in _STORED_AS_IS for item in value):
-        return list(value)
-    return encode(value)
 
 
 def deep_merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

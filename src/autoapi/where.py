@@ -36,8 +36,6 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
-from pymongo.errors import OperationFailure
-
 from autoapi.coerce import CoercionError, coerce_json
 from autoapi.errors import ProblemError, bad_request
 from autoapi.introspect import FieldSpec, ModelSpec
@@ -104,7 +102,6 @@ REGEX_FLAGS: Final[Mapping[str, re.RegexFlag]] = MappingProxyType(
     }
 )
 CASE_INSENSITIVE_PREFIX: Final = "(?i)"
-TEXT_INDEX_NOT_FOUND: Final = 27  # MongoDB's IndexNotFound
 
 
 # --- public API -------------------------------------------------------------------------
@@ -131,17 +128,6 @@ def search_clause(raw: str) -> dict[str, Any]:
         raise bad_request("search", f"the search text is longer than {MAX_SEARCH} characters")
     _check_text("search", raw)
     return {"$text": {"$search": raw}}
-
-
-def search_error(exc: BaseException) -> ProblemError | None:
-    """A database failure of a text search → a 400 on `search`; None for any other failure."""
-    if isinstance(exc, NotImplementedError):
-        return bad_request("search", "this database cannot run a text search")
-    if isinstance(exc, OperationFailure) and (
-        exc.code == TEXT_INDEX_NOT_FOUND or "text index" in str(exc).lower()
-    ):
-        return bad_request("search", "this collection has no text index, so it cannot be searched")
-    return None
 
 
 # --- loading the JSON -------------------------------------------------------------------
