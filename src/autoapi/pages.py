@@ -78,8 +78,11 @@ def _beyond(path: str, value: Any, ahead: int, inclusive: bool) -> dict[str, Any
         return {path: {"$gte" if inclusive else "$gt": value}}
     if value is None:
         return {path: None} if inclusive else None
+    below = {path: {"$lte" if inclusive else "$lt": value}}
+    if path == "_id":  # every stored document has an id, so nothing lies below it
+        return below
     # Comparison operators never match null or missing, which sort below every value.
-    return {"$or": [{path: {"$lte" if inclusive else "$lt": value}}, {path: None}]}
+    return {"$or": [below, {path: None}]}
 
 
 def run_sort(sort: SortSpec, direction: Direction) -> list[tuple[str, int]]:
