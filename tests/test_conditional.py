@@ -17,7 +17,7 @@ from autoapi.conditional import EntityTag, TagList, etag, parse_tags, write_guar
 OID = ObjectId("5d2620aff4df8b3c4f4f03d6")
 STORED: dict[str, Any] = {
     "_id": OID,
-    "title": "$title",  # would be a field path inside $expr, were it not a literal
+    "title": "$gone",  # inside $expr this would read the field `gone`, were it not a literal
     "when": datetime.datetime(2024, 1, 2, 3, 4, 5, 678000),
     "nested": {"a": [1, 2.5, None], "b": "x"},
     "gone": None,
