@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from autoapi import AutoAPI
 from autoapi.errors import problem_response
+from sample_app.database import close, database_client
 from sample_app.models import MODELS
 from sample_app.seed import seed
 
@@ -69,22 +70,10 @@ def _split_origins(raw: str) -> tuple[str, ...]:
     return tuple(o.strip().rstrip("/") for o in raw.replace(" ", ",").split(",") if o.strip())
 
 
-def database_client(settings: Settings) -> Any:
-    """A real MongoDB client when a URL is set, else an in-memory one."""
-    if settings.mongodb_url:
-        from motor.motor_asyncio import AsyncIOMotorClient
-
-        return AsyncIOMotorClient(settings.mongodb_url,
-                                  serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS)
-    from mongomock_motor import AsyncMongoMockClient
-
-    return AsyncMongoMockClient()
-
-
 def make_lifespan(settings: Settings) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        client = database_client(settings)
+        client = database_client(settings.mongodb_url, SERVER_SELECTION_TIMEOUT_MS)
         database = client[settings.mongodb_db]
         await init_beanie(database=database, document_models=MODELS)
         if settings.seed_demo_data and await seed():
@@ -94,7 +83,7 @@ def make_lifespan(settings: Settings) -> Any:
             yield
         finally:
             if settings.mongodb_url:
-                client.close()
+                await close(client)
 
     return lifespan
 

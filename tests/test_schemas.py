@@ -53,7 +53,9 @@ async def test_ref_alone_validates_nothing_but_the_model(make_client: MakeClient
 async def test_body_ref_names_the_missing_field(make_client: MakeClient) -> None:
     client = await make_client(schemas=[BODY_REF])
     body = assert_problem(await client.post("/api/authors", json={"firstName": "Jay"}), 422)
-    assert body["errors"] == [{"field": "lastName", "message": "is required"}]
+    assert body["errors"] == [
+        {"field": "lastName", "message": "is required", "code": "invalid_value"}
+    ]
     assert (await client.get("/api/authors")).json()["total"] == 0
 
 
@@ -165,7 +167,9 @@ async def test_additional_properties_false_names_the_stranger(make_client: MakeC
     entry = {"name": "authors", "routePost": {"body": {"additionalProperties": False}}}
     client = await make_client(schemas=[entry])
     body = assert_problem(await client.post("/api/authors", json={**JAY, "nick": "J"}), 422)
-    assert body["errors"] == [{"field": "nick", "message": "is not allowed"}]
+    assert body["errors"] == [
+        {"field": "nick", "message": "is not allowed", "code": "invalid_value"}
+    ]
 
 
 async def test_bad_json_is_still_a_400(make_client: MakeClient) -> None:

@@ -1,11 +1,17 @@
-"""One error shape: RFC 9457 problem+json, for everything autoapi answers."""
+"""One error shape: RFC 9457 problem+json, for everything autoapi answers.
+
+Every problem carries a stable `code` from :data:`CODES` (clients branch on it, never on
+`detail`), and so does each entry of its `errors` list. Bodies stay small whatever the
+request: at most :data:`MAX_ERRORS` entries, and texts cut to a bounded length.
+"""
 
 from __future__ import annotations
 
 import http
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
@@ -15,10 +21,59 @@ from starlette.responses import JSONResponse, Response
 logger = logging.getLogger("autoapi")
 
 PROBLEM_JSON = "application/problem+json"
+MAX_ERRORS: Final = 100
+MAX_ECHO: Final = 64  # characters of a client's value quoted back in a message
+MAX_TEXT: Final = 400  # characters of any one detail, field or message
+
+CODES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "not_found": "No route here, or no document with this id (also outside your access).",
+        "method_not_allowed": "The route exists but does not answer this method.",
+        "unauthorized": "The request carries no acceptable credentials.",
+        "forbidden": "The credentials do not allow this method, model or field.",
+        "invalid_json": "The body or the `where` parameter is not valid JSON.",
+        "invalid_value": "A value has the wrong type or form for its field or parameter.",
+        "unknown_field": "A field the model does not have, or does not show.",
+        "limit_exceeded": "A value goes past a limit: size, depth, count or length.",
+        "unsafe_pattern": "A regular expression that could run for an unbounded time.",
+        "not_searchable": "Text search needs a text index and a database that can search.",
+        "too_large": "The request body is larger than allowed.",
+        "unsupported_media_type": "The body is neither JSON nor a URL-encoded form.",
+        "conflict": "A unique value is taken, or the document changed meanwhile.",
+        "stored_invalid": "The stored document no longer validates; the update cannot fix it.",
+        "precondition_failed": "`If-Match` does not match the stored document.",
+        "precondition_required": "This API requires `If-Match` on writes.",
+        "unavailable": "The database did not answer in time; the outcome of a write is unknown.",
+        "audit_failed": "The change was made but its audit event could not be written.",
+        "internal": "An unexpected error; the log line carries the same request id.",
+    }
+)
+
+STATUS_CODES: Final[Mapping[int, str]] = MappingProxyType(
+    {
+        400: "invalid_value",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        412: "precondition_failed",
+        413: "too_large",
+        415: "unsupported_media_type",
+        422: "invalid_value",
+        428: "precondition_required",
+        500: "internal",
+        503: "unavailable",
+    }
+)
 
 
 class ProblemError(Exception):
-    """An error answered as problem+json; `errors` names the fields at fault."""
+    """An error answered as problem+json; `errors` names the fields at fault.
+
+    `code` defaults to the usual code of `status`; each `errors` entry without a code of
+    its own gets the problem's.
+    """
 
     def __init__(
         self,
@@ -26,33 +81,54 @@ class ProblemError(Exception):
         detail: str,
         errors: Sequence[Mapping[str, str]] = (),
         headers: Mapping[str, str] | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
-        self.errors = [dict(e) for e in errors]
+        self.code = code or STATUS_CODES.get(status, "internal")
+        if self.code not in CODES:
+            raise ValueError(f"unknown problem code {self.code!r}")
+        self.errors = [dict(e) for e in errors]  # each gets the code on the way out
         self.headers = dict(headers or {})
 
 
-def bad_request(param: str, message: str) -> ProblemError:
+def echo(value: object) -> str:
+    """A client's value, quoted for a message and cut to :data:`MAX_ECHO` characters."""
+    text = value if isinstance(value, str) else repr(value)
+    cut = text[:MAX_ECHO] + "…" if len(text) > MAX_ECHO else text
+    return f"'{cut}'"
+
+
+def bad_request(param: str, message: str, code: str = "invalid_value") -> ProblemError:
     """400 for a query parameter: the detail and the `errors` entry both name it."""
-    return ProblemError(400, f"{param}: {message}", [{"field": param, "message": message}])
+    return ProblemError(
+        400, f"{param}: {message}", [{"field": param, "message": message}], code=code
+    )
 
 
 def unprocessable(errors: Sequence[Mapping[str, str]], detail: str = "") -> ProblemError:
-    fields = ", ".join(e["field"] for e in errors)
-    return ProblemError(422, detail or f"invalid fields: {fields}", errors)
+    fields = ", ".join(e["field"] for e in errors[:10])
+    more = " and more" if len(errors) > 10 else ""
+    code = (
+        "unknown_field"
+        if errors and all(e.get("code") == "unknown_field" for e in errors)
+        else None
+    )
+    return ProblemError(422, detail or f"invalid fields: {fields}{more}", errors, code=code)
 
 
 def validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
     """pydantic errors → `[{"field": "biography.born", "message": ...}]`."""
+    from autoapi.messages import pydantic_message
+
     out = []
     for err in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in err.get("loc", ()) if not isinstance(p, int))
         out.append(
             {
                 "field": prefix + loc if loc else prefix.rstrip(".") or "body",
-                "message": err.get("msg", "invalid"),
+                "message": pydantic_message(err),
             }
         )
     return out
@@ -63,25 +139,30 @@ def problem_response(
     detail: str | None = None,
     errors: Sequence[Mapping[str, str]] = (),
     headers: Mapping[str, str] | None = None,
+    code: str | None = None,
 ) -> Response:
     title = _title(status)
+    code = code or STATUS_CODES.get(status, "internal")
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": title,
         "status": status,
-        "detail": detail if detail is not None else title,
+        "detail": _cut(detail if detail is not None else title),
+        "code": code,
     }
     if errors:
-        body["errors"] = [dict(e) for e in errors]
+        body["errors"] = [_entry(e, code) for e in errors[:MAX_ERRORS]]
+        if len(errors) > MAX_ERRORS:
+            body["truncated"] = True
     return JSONResponse(
         body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON
     )
 
 
 def to_response(exc: BaseException) -> Response:
-    """Map any exception to problem+json per SPEC §6/§7; a 500 never carries internals."""
+    """Map any exception to problem+json; a 500 never carries internals."""
     if isinstance(exc, ProblemError):
-        return problem_response(exc.status, exc.detail, exc.errors, exc.headers)
+        return problem_response(exc.status, exc.detail, exc.errors, exc.headers, exc.code)
     if isinstance(exc, HTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return problem_response(exc.status_code, detail, headers=exc.headers)
@@ -90,7 +171,7 @@ def to_response(exc: BaseException) -> Response:
     if isinstance(exc, ValidationError):
         errors = validation_errors(exc)
         return problem_response(
-            422, "invalid fields: " + ", ".join(e["field"] for e in errors), errors
+            422, "invalid fields: " + ", ".join(e["field"] for e in errors[:10]), errors
         )
     logger.error("unhandled error in autoapi", exc_info=exc)
     return problem_response(500, "An internal error occurred.")
@@ -99,6 +180,16 @@ def to_response(exc: BaseException) -> Response:
 async def handle(request: Request, exc: Exception) -> Response:
     """Exception handler for Starlette's ExceptionMiddleware."""
     return to_response(exc)
+
+
+def _entry(entry: Mapping[str, str], code: str) -> dict[str, str]:
+    out = {key: _cut(str(value)) for key, value in entry.items()}
+    out.setdefault("code", code)
+    return out
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
 def _title(status: int) -> str:

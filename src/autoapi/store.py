@@ -323,11 +323,15 @@ def _visible(model: type[Document] | None, key: str) -> bool:
 
 def _refused(exc: BaseException, blame: Sequence[str]) -> ProblemError | None:
     if isinstance(exc, NotImplementedError) and "search" in blame:
-        return bad_request("search", "this database cannot run a text search")
+        return bad_request("search", "this database cannot run a text search", "not_searchable")
     if not isinstance(exc, OperationFailure):
         return None
     if "search" in blame and (exc.code == TEXT_INDEX_NOT_FOUND or "text index" in str(exc).lower()):
-        return bad_request("search", "this collection has no text index, so it cannot be searched")
+        return bad_request(
+            "search",
+            "this collection has no text index, so it cannot be searched",
+            "not_searchable",
+        )
     if exc.code in PATH_COLLISION_CODES:
         return bad_request("fields", "a field and a path inside it cannot both be chosen")
     if exc.code in REFUSED_QUERY_CODES:
