@@ -14,6 +14,7 @@ from bson import DBRef, ObjectId
 from starlette.requests import Request
 
 from autoapi import default_api_values
+from tests.backends import insert_batched, raw_collection
 from tests.conftest import MakeClient, assert_problem
 from tests.models import ALL_MODELS, Author, Book, Publisher
 from tests.test_references import Library, post, seed_library
@@ -54,7 +55,7 @@ async def lib(client: httpx.AsyncClient) -> Library:
 def counting() -> Iterator[CallCounter]:
     """Count every database call (`find`, `find_one`, `count_documents`, ...) in the block."""
     counter = CallCounter()
-    with counter.counting(type(Book.get_motor_collection())):
+    with counter.counting(type(raw_collection(Book))):
         yield counter
 
 
@@ -268,9 +269,9 @@ async def seed_books(count: int) -> None:
     authors = [{"_id": ObjectId(), "firstName": f"A{i}", "lastName": "L",
                 "publisher": DBRef("publishers", publishers[i]["_id"]),
                 "inspired": [DBRef("books", book_ids[i])]} for i in range(count)]
-    await Publisher.get_motor_collection().insert_many(publishers)
-    await Author.get_motor_collection().insert_many(authors)
-    await Book.get_motor_collection().insert_many([
+    await insert_batched(raw_collection(Publisher), publishers)
+    await insert_batched(raw_collection(Author), authors)
+    await insert_batched(raw_collection(Book), [
         {"_id": book_ids[i], "title": f"B{i:04}", "author": DBRef("authors", authors[i]["_id"]),
          "coauthor": DBRef("authors", authors[(i + 1) % count]["_id"])}
         for i in range(count)
@@ -278,7 +279,7 @@ async def seed_books(count: int) -> None:
 
 
 async def stored_id(model: type[Document], filter_: dict[str, Any]) -> str:
-    raw = await model.get_motor_collection().find_one(filter_)
+    raw = await raw_collection(model).find_one(filter_)
     assert raw is not None
     return str(raw["_id"])
 

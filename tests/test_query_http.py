@@ -1,4 +1,4 @@
-"""where, match and search over HTTP, on mongomock or a real server (SPEC §4)."""
+"""where, match and search over HTTP, on the lane's stand-in or server."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from beanie import Document, Link
 from pydantic import Field
 
-from tests.conftest import MONGODB_URL, MakeClient, assert_problem
+from tests.backends import lacks, raw_collection, skip_gap
+from tests.conftest import MakeClient, assert_problem
 
 
 class Fruit(Document):
@@ -83,12 +84,14 @@ async def test_where_refusals_are_400(fruit: httpx.AsyncClient, where: str, name
 
 
 async def test_search_without_text_index_is_400(fruit: httpx.AsyncClient) -> None:
+    skip_gap("$text in aggregate")  # refused for that reason before the missing index is seen
     assert_problem(await fruit.get("/api/plains", params={"search": "x"}), 400, "search")
 
 
 async def test_search_best_matches_first_or_clear_400(fruit: httpx.AsyncClient) -> None:
+    skip_gap("$text in aggregate")
     response = await fruit.get("/api/fruits", params={"search": "apple"})
-    if not MONGODB_URL:  # mongomock cannot run $text: the answer says so
+    if lacks("$text"):  # a database that cannot search: the answer says so
         body = assert_problem(response, 400, "search")
         assert "text search" in body["detail"]
         return
@@ -102,7 +105,7 @@ async def test_time_budget_reaches_the_server_and_503_when_spent(
 ) -> None:
     client = await make_client(models=[Fruit, Plain], max_time_ms=1234)
     await Fruit(name="x").insert()
-    collection = type(Fruit.get_motor_collection())
+    collection = type(raw_collection(Fruit))
     seen: dict[str, object] = {}
     original = collection.count_documents
 
@@ -133,6 +136,7 @@ class Basket(Document):
 
 
 async def test_search_on_an_empty_reverse_route(make_client: MakeClient) -> None:
+    skip_gap("$text in aggregate")
     client = await make_client(models=[Fruit, Basket])
     lonely = Fruit(name="Lonely")
     await lonely.insert()

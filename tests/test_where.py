@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from beanie import Document, Link, init_beanie
 from bson import DBRef, ObjectId
-from mongomock_motor import AsyncMongoMockClient
 from pydantic import BaseModel, Field
 from pymongo.errors import OperationFailure
 
@@ -34,6 +33,7 @@ from autoapi.where import (
     search_clause,
     search_error,
 )
+from tests.backends import new_client
 
 ROOT = Path(__file__).resolve().parents[1]
 HEX = "5f0d1c2b3a495867768594a3"
@@ -74,7 +74,7 @@ MODELS: list[type[Document]] = [WherePublisher, WhereAuthor]
 @functools.cache
 def author_spec() -> ModelSpec:
     """inspect_model needs an initialised model, so initialise on an in-memory database."""
-    database = AsyncMongoMockClient()["where_tests"]
+    database = new_client(None)["where_tests"]
     asyncio.run(init_beanie(database=database, document_models=MODELS))
     return inspect_model(WhereAuthor)
 
