@@ -47,7 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ENGINE = SERVER if SERVER else "mongomock"
 IN_PROCESS = MONGODB_URL is None
 LANE = f"beanie{BEANIE_MAJOR}-" + (
-    ("mock" if BEANIE_MAJOR >= 2 else "mongomock") if IN_PROCESS
+    ("mock" if BEANIE_MAJOR >= 2 else "mongomock")
+    if IN_PROCESS
     else ("wire" if SERVER == "mongoeco" else "mongodb")
 )
 
@@ -63,6 +64,9 @@ GAPS: dict[str, dict[str, str]] = {
     "link.$id": {"mongomock": 'mongomock matches nothing with "link.$id" filters'},
     "interleaving": {
         "mongomock": "in-process stand-ins never interleave requests",
+    },
+    "a server process": {
+        "mongomock": "in-process stand-ins have no server process to kill or freeze",
     },
 }
 
@@ -156,7 +160,8 @@ def private_wire_server() -> Iterator[WireServer]:
         uri_file = Path(folder) / "uri"
         process = subprocess.Popen(
             [WIRE_PYTHON, str(ROOT / ".ci" / "wire_server.py"), "--uri-file", str(uri_file)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             yield WireServer(process, _wait_for_uri(process, uri_file))
