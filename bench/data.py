@@ -1,8 +1,9 @@
 """The benchmark's database: a backend, deterministic data, and a round-trip counter.
 
-mongomock-motor by default; `MONGODB_URL` selects a real server. Round trips are counted
-by wrapping the collection methods on mongomock, and with a pymongo `CommandListener` on a
-real server (which also sees the `getMore` commands a large page may need).
+The lane's in-memory stand-in by default (tests/backends.py); `MONGODB_URL` selects a server.
+Round trips are counted by wrapping the collection methods on mongomock, and with a pymongo
+`CommandListener` on a real server (which also sees the `getMore` commands a large page may
+need).
 
 On mongomock the database runs inside the process, so the same wrappers (and wrappers on
 the cursor reads) also time it: what is left is the app's own work. On a real server the
@@ -23,11 +24,13 @@ from typing import Any
 from beanie import init_beanie
 from bson import ObjectId
 from pymongo import monitoring
+from tests.backends import close_client, new_client, raw_collection
 
 from bench.models import MODELS, Author, Book
 
 MONGODB_URL = os.environ.get("MONGODB_URL")
 DATABASE = "autoapi_bench"
+SEED_BATCH = 200  # one large insert_many stalls the wire server
 
 # The collection methods that each cost one round trip on a real server.
 COLLECTION_CALLS = (
@@ -96,24 +99,20 @@ class Backend:
         """Drop the benchmark's database from a real server, and disconnect."""
         if MONGODB_URL and self.client is not None:
             await self.client.drop_database(self.db.name)
-            self.client.close()
+            await close_client(self.client)
 
 
 def open_backend(database: str = DATABASE) -> Backend:
     trips = RoundTrips()
     if MONGODB_URL:
-        from motor.motor_asyncio import AsyncIOMotorClient
-
-        server: Any = AsyncIOMotorClient(MONGODB_URL, event_listeners=[_Listener(trips)])
+        server: Any = new_client(MONGODB_URL, event_listeners=[_Listener(trips)])
         return Backend("MongoDB (MONGODB_URL)", server[database], trips, server)
-    from mongomock_motor import AsyncMongoMockClient
-
-    client: Any = AsyncMongoMockClient()
+    client: Any = new_client(None)
     db = client[database]
     collection_class = type(db["probe"])
     cursor_class = type(db["probe"].find())
     trips.patch = lambda t: _wrap_mongomock(collection_class, cursor_class, t)
-    return Backend("mongomock-motor (in memory)", db, trips, client)
+    return Backend("in-memory stand-in", db, trips, client)
 
 
 def _wrap_mongomock(collection: type, cursor: type, trips: RoundTrips) -> Callable[[], None]:
@@ -184,11 +183,13 @@ async def seed(backend: Backend, n_authors: int, n_books: int) -> None:
     """Fresh collections with `n_books` books spread over `n_authors` authors."""
     await init_beanie(database=backend.db, document_models=MODELS)
     for model in MODELS:
-        await model.get_motor_collection().delete_many({})
+        await raw_collection(model).delete_many({})
     start = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
     authors = [_author(i, start) for i in range(n_authors)]
-    await Author.insert_many(authors)
-    await Book.insert_many([_book(i, authors[i % n_authors], start) for i in range(n_books)])
+    books = [_book(i, authors[i % n_authors], start) for i in range(n_books)]
+    for documents in (authors, books):
+        for first in range(0, len(documents), SEED_BATCH):
+            await type(documents[0]).insert_many(documents[first : first + SEED_BATCH])
 
 
 def _author(i: int, start: datetime.datetime) -> Author:

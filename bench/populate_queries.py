@@ -29,6 +29,7 @@ from bson import DBRef, ObjectId
 from pymongo import monitoring
 from starlette.applications import Starlette
 from starlette.routing import Mount
+from tests.backends import insert_batched, new_client, raw_collection
 
 from autoapi import AutoAPI
 
@@ -118,8 +119,8 @@ def client_for(api: AutoAPI) -> httpx.AsyncClient:
 async def seed(books: int) -> None:
     """`books` books, each with its own author and the next book's author as coauthor."""
     authors = [{"_id": ObjectId(), "name": f"author {i}"} for i in range(books)]
-    await BenchAuthor.get_motor_collection().insert_many(authors)
-    await BenchBook.get_motor_collection().insert_many([
+    await insert_batched(raw_collection(BenchAuthor), authors)
+    await insert_batched(raw_collection(BenchBook), [
         {"title": f"book {i:04}",
          "author": DBRef("authors", authors[i]["_id"]),
          "coauthor": DBRef("authors", authors[(i + 1) % books]["_id"])}
@@ -138,16 +139,14 @@ async def get_page(client: httpx.AsyncClient, size: int) -> None:
 
 async def count_mongomock(sizes: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
     """Calls per page size on mongomock-motor."""
-    from mongomock_motor import AsyncMongoMockClient
-
-    db: Any = AsyncMongoMockClient()["autoapi_bench"]
+    db: Any = new_client(None)["autoapi_bench"]
     await init_beanie(database=db, document_models=MODELS)
     await seed(max(sizes))
     out: dict[int, list[tuple[str, str]]] = {}
     async with client_for(AutoAPI(models=MODELS, max_limit=max(sizes))) as client:
         for size in sizes:
             counter = CallCounter()
-            with counter.counting(type(BenchBook.get_motor_collection())):
+            with counter.counting(type(raw_collection(BenchBook))):
                 await get_page(client, size)
             out[size] = counter.calls
     return out
@@ -155,11 +154,9 @@ async def count_mongomock(sizes: Sequence[int]) -> dict[int, list[tuple[str, str
 
 async def count_server(url: str, sizes: Sequence[int]) -> dict[int, list[str]]:
     """Commands per page size on a real server, by pymongo command monitoring."""
-    from motor.motor_asyncio import AsyncIOMotorClient
-
     name = f"autoapi_bench_{uuid.uuid4().hex[:8]}"
     listener = CommandCounter(name)
-    mongo: Any = AsyncIOMotorClient(url, event_listeners=[listener])
+    mongo: Any = new_client(url, event_listeners=[listener])
     try:
         await init_beanie(database=mongo[name], document_models=MODELS)
         await seed(max(sizes))

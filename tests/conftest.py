@@ -1,8 +1,7 @@
-"""Fixtures: one database per run (mongomock-motor, or a real server when MONGODB_URL is set)."""
+"""Fixtures: one database per run, on the lane's stand-in or server (see tests/backends.py)."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any
@@ -14,43 +13,16 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from autoapi import AutoAPI
+from tests.backends import LANE, MONGODB_URL, close_client, new_client
 from tests.models import ALL_MODELS
 
-MONGODB_URL = os.environ.get("MONGODB_URL")
 RUN_DATABASE = f"autoapi_test_{uuid.uuid4().hex[:12]}"
 
 MakeClient = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
-def new_client() -> Any:
-    """The one switch between the stand-in and a real server."""
-    import beanie
-
-    beanie2 = int(beanie.__version__.split(".")[0]) >= 2
-    if MONGODB_URL:
-        if beanie2:
-            import pymongo
-
-            return pymongo.AsyncMongoClient(MONGODB_URL)
-        from motor.motor_asyncio import AsyncIOMotorClient
-
-        return AsyncIOMotorClient(MONGODB_URL)
-    if beanie2:
-        import mongomock.database
-        from pymongo_async_mock import AsyncMongoMockClient as MockClient
-
-        original = mongomock.database.Database.list_collection_names
-        if not getattr(original, "shimmed", False):
-
-            def names(self: Any, filter: Any = None, session: Any = None, **_: Any) -> Any:
-                return original(self, filter, session)
-
-            names.shimmed = True  # type: ignore[attr-defined]
-            mongomock.database.Database.list_collection_names = names  # type: ignore[method-assign]
-        return MockClient()
-    from mongomock_motor import AsyncMongoMockClient
-
-    return AsyncMongoMockClient()
+def pytest_report_header() -> str:
+    return f"autoapi test lane: {LANE}"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -70,7 +42,7 @@ async def database() -> AsyncIterator[Any]:
         await db.drop_collection(name)
     yield db
     if MONGODB_URL:
-        client.close()
+        await close_client(client)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from autoapi import default_api_values, store
 from autoapi.roundtrips import RoundTrips
 from autoapi.roundtrips import counting as round_trips
+from tests.backends import insert_batched, raw_collection
 from tests.conftest import MakeClient, assert_problem
 from tests.models import ALL_MODELS, Author, Book, Publisher
 from tests.test_references import Library, post, seed_library
@@ -268,9 +269,9 @@ async def seed_books(count: int) -> None:
     authors = [{"_id": ObjectId(), "firstName": f"A{i}", "lastName": "L",
                 "publisher": DBRef("publishers", publishers[i]["_id"]),
                 "inspired": [DBRef("books", book_ids[i])]} for i in range(count)]
-    await store.collection(Publisher).insert_many(publishers)
-    await store.collection(Author).insert_many(authors)
-    await store.collection(Book).insert_many([
+    await insert_batched(raw_collection(Publisher), publishers)
+    await insert_batched(raw_collection(Author), authors)
+    await insert_batched(raw_collection(Book), [
         {"_id": book_ids[i], "title": f"B{i:04}", "author": DBRef("authors", authors[i]["_id"]),
          "coauthor": DBRef("authors", authors[(i + 1) % count]["_id"])}
         for i in range(count)
@@ -278,7 +279,7 @@ async def seed_books(count: int) -> None:
 
 
 async def stored_id(model: type[Document], filter_: dict[str, Any]) -> str:
-    raw = await store.collection(model).find_one(filter_)
+    raw = await raw_collection(model).find_one(filter_)
     assert raw is not None
     return str(raw["_id"])
 

@@ -1,4 +1,4 @@
-"""where, match and search over HTTP, on mongomock or a real server (SPEC §4)."""
+"""where, match and search over HTTP, on the lane's stand-in or server."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from beanie import Document, Link
 from pydantic import Field
 
 from autoapi import store
-from tests.conftest import MONGODB_URL, MakeClient, assert_problem
+from tests.backends import lacks, raw_collection, skip_gap
+from tests.conftest import MakeClient, assert_problem
 
 
 class Fruit(Document):
@@ -84,12 +85,14 @@ async def test_where_refusals_are_400(fruit: httpx.AsyncClient, where: str, name
 
 
 async def test_search_without_text_index_is_400(fruit: httpx.AsyncClient) -> None:
+    skip_gap("$text in aggregate")  # refused for that reason before the missing index is seen
     assert_problem(await fruit.get("/api/plains", params={"search": "x"}), 400, "search")
 
 
 async def test_search_best_matches_first_or_clear_400(fruit: httpx.AsyncClient) -> None:
+    skip_gap("$text in aggregate")
     response = await fruit.get("/api/fruits", params={"search": "apple"})
-    if not MONGODB_URL:  # mongomock cannot run $text: the answer says so
+    if lacks("$text"):  # a database that cannot search: the answer says so
         body = assert_problem(response, 400, "search")
         assert "text search" in body["detail"]
         return
@@ -136,6 +139,7 @@ class Basket(Document):
 
 
 async def test_search_on_an_empty_reverse_route(make_client: MakeClient) -> None:
+    skip_gap("$text in aggregate")
     client = await make_client(models=[Fruit, Basket])
     lonely = Fruit(name="Lonely")
     await lonely.insert()

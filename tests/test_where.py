@@ -33,7 +33,7 @@ from autoapi.where import (
     parse_where,
     search_clause,
 )
-from tests.conftest import new_client
+from tests.backends import new_client
 
 ROOT = Path(__file__).resolve().parents[1]
 HEX = "5f0d1c2b3a495867768594a3"
@@ -74,7 +74,7 @@ MODELS: list[type[Document]] = [WherePublisher, WhereAuthor]
 @functools.cache
 def author_spec() -> ModelSpec:
     """inspect_model needs an initialised model, so initialise on an in-memory database."""
-    database = new_client()["where_tests"]
+    database = new_client(None)["where_tests"]
     asyncio.run(init_beanie(database=database, document_models=MODELS))
     return inspect_model(WhereAuthor)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from autoapi.api import METHODS, AutoAPI
 from autoapi.errors import ProblemError
+from autoapi.introspect import Hidden
 from autoapi.hooks import (
     default_api_delete,
     default_api_post,
@@ -15,6 +16,7 @@ from autoapi.hooks import (
 __all__ = [
     "METHODS",
     "AutoAPI",
+    "Hidden",
     "ProblemError",
     "default_api_delete",
     "default_api_post",
