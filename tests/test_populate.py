@@ -12,7 +12,7 @@ from beanie import Document, Link
 from bson import DBRef, ObjectId
 from starlette.requests import Request
 
-from autoapi import default_api_values, store
+from autoapi import default_api_values
 from autoapi.roundtrips import RoundTrips
 from autoapi.roundtrips import counting as round_trips
 from tests.backends import insert_batched, raw_collection

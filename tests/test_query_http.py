@@ -11,7 +11,7 @@ from beanie import Document, Link
 from pydantic import Field
 
 from autoapi import store
-from tests.backends import lacks, raw_collection, skip_gap
+from tests.backends import lacks, skip_gap
 from tests.conftest import MakeClient, assert_problem
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from autoapi.api import METHODS, AutoAPI
 from autoapi.errors import ProblemError
-from autoapi.introspect import Hidden
 from autoapi.hooks import (
     default_api_delete,
     default_api_post,
@@ -12,6 +11,7 @@ from autoapi.hooks import (
     default_api_values,
     default_on_list_query,
 )
+from autoapi.introspect import Hidden
 
 __all__ = [
     "METHODS",

@@ -14,7 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import monitoring
+from pymongo.monitoring import (
+    CommandFailedEvent,
+    CommandListener,
+    CommandStartedEvent,
+    CommandSucceededEvent,
+)
 
 _active: list[RoundTrips] = []
 _listening = False  # a CommandCounter has seen a command: the driver counts, not the tally
@@ -54,12 +59,12 @@ def tally(command: str, collection: str, filter_: Any = None) -> None:
             trips.add(collection, command, filter_)
 
 
-class CommandCounter(monitoring.CommandListener):
+class CommandCounter(CommandListener):
     """A PyMongo command listener feeding :func:`counting`."""
 
     SKIPPED = frozenset({"hello", "ismaster", "isMaster", "ping", "endSessions", "killCursors"})
 
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
+    def started(self, event: CommandStartedEvent) -> None:
         global _listening
         _listening = True
         if event.command_name in self.SKIPPED or not _active:
@@ -70,10 +75,10 @@ class CommandCounter(monitoring.CommandListener):
         for trips in _active:
             trips.add(coll, event.command_name, _filter_of(command))
 
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+    def succeeded(self, event: CommandSucceededEvent) -> None:
         pass
 
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+    def failed(self, event: CommandFailedEvent) -> None:
         pass
 
 
