@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autoapi.api import METHODS, AutoAPI
+from autoapi.api import AutoAPI
 from autoapi.errors import ProblemError
 from autoapi.hooks import (
     default_api_delete,
@@ -11,6 +11,7 @@ from autoapi.hooks import (
     default_api_values,
     default_on_list_query,
 )
+from autoapi.routes import METHODS
 
 __all__ = [
     "METHODS",
