@@ -11,6 +11,7 @@ from autoapi.hooks import (
     default_api_values,
     default_on_list_query,
 )
+from autoapi.merge import merge_openapi
 from autoapi.routes import METHODS
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "default_api_put",
     "default_api_values",
     "default_on_list_query",
+    "merge_openapi",
 ]
 __version__ = "0.1.0"

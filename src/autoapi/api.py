@@ -139,7 +139,7 @@ class AutoAPI:
             )
         return routes
 
-    def _checked(self, resource: Resource) -> Callable[[str, Handler], Handler]:
+    def _checked(self, resource: Resource) -> Callable[[str | None, Handler], Handler]:
         """Wrap a handler with its route's JSON Schemas (SPEC §8) when its entry has some."""
 
         def wrap(key: str | None, handler: Handler) -> Handler:
@@ -201,10 +201,6 @@ class _Dispatch:
 
     def __init__(self, endpoint: Handler) -> None:
         self.endpoint = endpoint
-
-    def openapi(self, root_path: str = "") -> dict[str, Any]:
-        """The OpenAPI 3.1 document, for an app that mounts this API at `root_path`."""
-        return openapi_document(self, root_path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self.endpoint(Request(scope, receive))

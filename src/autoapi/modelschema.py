@@ -170,7 +170,6 @@ def populate_query(spec: ModelSpec, specs: Mapping[type[Document], ModelSpec]) -
     return {"populate": _strings(text), "populate[]": _strings(text)}
 
 
-
 DELETED: Schema = {
     "type": "object",
     "properties": {"success": {"type": "boolean"}},

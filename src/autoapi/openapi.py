@@ -50,7 +50,7 @@ from autoapi.openapi_parts import (
     strip_keys,
     wrap_ref_siblings,
 )
-from autoapi.routes import RouteKind, of_shape
+from autoapi.routes import RouteKind, Shape, of_shape
 from autoapi.schemas import RouteSchemas
 from autoapi.schemautil import rewrite_refs
 
@@ -102,7 +102,13 @@ class Builder:
         self.ref_names = _unique_names(api.schema_set.refs, set(self.model_names.values()))
         roles = ("Create", "Update", "Form", "Page", "SortKey", "FieldKey", "LinkPath")
         # names taken before any `$defs` is hoisted, so a definition never takes one of them
-        taken = [*self.model_names.values(), *self.ref_names.values(), "Problem", "Deleted", "CountMode"]
+        taken = [
+            *self.model_names.values(),
+            *self.ref_names.values(),
+            "Problem",
+            "Deleted",
+            "CountMode",
+        ]
         taken += [f"{name}{role}" for name in self.model_names.values() for role in roles]
         self.components: dict[str, Schema] = {name: {} for name in taken}
         self.components["Problem"] = copy.deepcopy(PROBLEM)
@@ -220,7 +226,9 @@ class Builder:
         names = {name: self._def_name(name, raw, suffix) for name, raw in schema["$defs"].items()}
         for name, raw in schema["$defs"].items():
             # generators name classes by `title`: the component's name must win
-            untitled = {k: v for k, v in raw.items() if k != "title"} if isinstance(raw, dict) else raw
+            untitled = (
+                {k: v for k, v in raw.items() if k != "title"} if isinstance(raw, dict) else raw
+            )
             self.components[names[name]] = self._rewrite(untitled, "", None, names)
         body = {k: v for k, v in schema.items() if k != "$defs"}
         return self._rewrite(body, "", None, names)
@@ -260,7 +268,8 @@ class Builder:
     def _resource_paths(self, resource: Resource) -> dict[str, Any]:
         path, methods = resource.path, self.api.methods
         paths: dict[str, Any] = {}
-        for shape, url in (("collection", path), ("item", f"{path}/{{id}}")):
+        shapes: tuple[tuple[Shape, str], ...] = (("collection", path), ("item", f"{path}/{{id}}"))
+        for shape, url in shapes:
             ops = {
                 k.http.lower(): self._operation(resource, k)
                 for k in of_shape(shape)
