@@ -32,7 +32,6 @@ from autoapi.modelschema import (
 from autoapi.openapi_parts import (
     COUNT_MODE,
     DELETED,
-    FORM,
     JSON,
     LIST_PARAMETERS,
     PROBLEM,
@@ -59,6 +58,7 @@ if TYPE_CHECKING:
 
 Schema = dict[str, Any]
 COMPONENTS = SCHEMAS
+NO_DEFAULT = frozenset({"default"})
 WRITE_HEADERS = {
     "get": "If-None-Match",
     "put": "If-Match",
@@ -163,6 +163,7 @@ class Builder:
             return link_output(ln, id_schema(target), self.model_ref(target))
 
         doc = document_schema(spec, self.api.schema_options, link)
+        doc = strip_keys(doc, NO_DEFAULT)  # generators would take a default for "always sent"
         doc["required"] = ["_id", *([self.api.model_name_key] if self.api.model_name_key else [])]
         self.components[name] = self.hoist(doc, "")
         self.components[f"{name}Page"] = page_schema(self.model_ref(spec))
@@ -179,10 +180,11 @@ class Builder:
             "Field names, or dot paths into embedded documents "
             '(`"biography.born": 1961`); a link takes the target id.'
         )
-        create = self.hoist(body_schema(spec, id_of, create=True), "Input")
+        # no defaults: a generated client would send them (and overwrite what is stored), and
+        # TypeScript types make a field with a default required
+        create = self.hoist(strip_keys(body_schema(spec, id_of, True), NO_DEFAULT), "Input")
         self.components[f"{name}Create"] = {**create, "description": text}
-        # no defaults: a generated client would send them and overwrite what is stored
-        update = strip_keys(body_schema(spec, id_of, create=False), frozenset({"default"}))
+        update = strip_keys(body_schema(spec, id_of, create=False), NO_DEFAULT)
         update["$defs"] = strip_keys(update.get("$defs", {}), frozenset({"required"}))
         self.components[f"{name}Update"] = {**self.hoist(update, "Update"), "description": text}
         form = form_schema(spec, id_of)
@@ -345,8 +347,9 @@ class Builder:
             schema = self.hoist(route.body, "Input")
             return {"required": True, "content": {JSON: {"schema": schema}}}
         role = "Create" if kind.method == "post" else "Update"
+        # The form encoding is not listed: openapi-python-client 0.29 generates a client that
+        # cannot be imported for a body with two encodings. `<Model>Form` describes it.
         content = {JSON: {"schema": self.model_ref(spec, role)}}
-        content[FORM] = {"schema": self.model_ref(spec, "Form")}
         return {"required": True, "content": content}
 
     def _successes(
