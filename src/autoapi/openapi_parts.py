@@ -73,7 +73,8 @@ ERRORS: Mapping[tuple[str, str], tuple[int, ...]] = {
     ("forward", "get"): (400, 404, 503),
     ("reverse", "list"): (400, 404, 503),
 }
-WHERE_EXAMPLE = {"pages": {"$gte": 100}, "title": {"$regex": "^The", "$options": "i"}}
+# valid on every model: Swagger UI sends the example when trying an operation out
+WHERE_EXAMPLE = {"_id": {"$exists": True}}
 
 
 def shared_parameters(options: SchemaOptions) -> dict[str, Schema]:
