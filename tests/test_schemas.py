@@ -133,7 +133,8 @@ async def test_names_match_collections_case_insensitively(make_client: MakeClien
 
 async def test_a_querystring_entry_replaces_the_defaults(make_client: MakeClient) -> None:
     entry = {"name": "authors", "routeList": {"querystring": {
-        "properties": {"limit": {"type": "integer", "maximum": 5}, "tag": {"type": "string", "minLength": 2}},
+        "properties": {"limit": {"type": "integer", "maximum": 5},
+                       "tag": {"type": "string", "minLength": 2}},
         "required": ["tag"]}}}
     client = await make_client(schemas=[entry])
     assert_problem(await client.get("/api/authors?tag=ok&limit=10"), 400, "limit")
