@@ -11,54 +11,33 @@ Schemas are JSON Schema 2020-12, which OpenAPI 3.1 uses as is.
 from __future__ import annotations
 
 import copy
-import json
-import re
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
 
-from autoapi.introspect import ForwardRef, LinkSpec, ModelSpec, Resource, ReverseRef
-from autoapi.modelschema import (
-    body_schema,
-    document_schema,
-    field_paths,
-    form_schema,
-    id_schema,
-    link_output,
-    link_paths,
-)
+from autoapi.components import Components
+from autoapi.introspect import ForwardRef, ModelSpec, Resource, ReverseRef
 from autoapi.openapi_parts import (
-    COUNT_MODE,
-    DELETED,
     JSON,
     LIST_PARAMETERS,
-    PROBLEM,
     SCHEMAS,
-    array_parameter,
     error_responses,
     json_response,
     links_schema,
-    page_schema,
     param_ref,
-    path_id,
     phrase,
-    shared_parameters,
     snake,
-    strip_keys,
     wrap_ref_siblings,
 )
 from autoapi.routes import RouteKind, Shape, of_shape
 from autoapi.schemas import RouteSchemas
-from autoapi.schemautil import rewrite_refs
 
 if TYPE_CHECKING:
     from autoapi.api import AutoAPI
 
 Schema = dict[str, Any]
 COMPONENTS = SCHEMAS
-NO_DEFAULT = frozenset({"default"})
 WRITE_HEADERS = {
     "get": "If-None-Match",
     "put": "If-Match",
@@ -98,38 +77,19 @@ class Builder:
 
     def __init__(self, api: AutoAPI) -> None:
         self.api = api
-        self.model_names = _unique_names(api.specs.values())
-        self.ref_names = _unique_names(api.schema_set.refs, set(self.model_names.values()))
-        roles = ("Create", "Update", "Form", "Page", "SortKey", "FieldKey", "LinkPath")
-        # names taken before any `$defs` is hoisted, so a definition never takes one of them
-        taken = [
-            *self.model_names.values(),
-            *self.ref_names.values(),
-            "Problem",
-            "Deleted",
-            "CountMode",
-        ]
-        taken += [f"{name}{role}" for name in self.model_names.values() for role in roles]
-        self.components: dict[str, Schema] = {name: {} for name in taken}
-        self.components["Problem"] = copy.deepcopy(PROBLEM)
-        self.components["Deleted"] = copy.deepcopy(DELETED)
-        self.components["CountMode"] = copy.deepcopy(COUNT_MODE)
-        self.parameters: dict[str, Schema] = shared_parameters(api.schema_options)
-        self.origins: dict[str, str] = {}  # component name → the raw definition it came from
+        self.c = Components(api)
+        self.model_names = self.c.model_names
+        self.parameters = self.c.parameters
+        self.hoist = self.c.hoist
+        self.model_ref = self.c.model_ref
 
     def build(self) -> Schema:
         """The whole document, without `servers` (they depend on where it is mounted)."""
-        for spec in self.api.specs.values():
-            self._model_components(spec)
-        for ident, schema in self.api.schema_set.refs.items():
-            self._ref_component(ident, schema)
+        self.c.fill()
         paths: dict[str, Any] = {}
         for resource in self.api.resources.values():
             paths.update(self._resource_paths(resource))
-        components: Schema = {
-            "schemas": {k: v for k, v in sorted(self.components.items()) if v != {}},
-            "parameters": self.parameters,
-        }
+        components: Schema = {"schemas": self.c.written(), "parameters": self.parameters}
         doc: Schema = {"openapi": "3.1.0", "info": self._info(), "tags": self._tags()}
         security = self.api.info.security
         if security:
@@ -152,118 +112,6 @@ class Builder:
             {"name": c, "description": f"The {r.spec.name} documents"}
             for c, r in self.api.resources.items()
         ]
-
-    # -- components --------------------------------------------------------------
-
-    def _model_components(self, spec: ModelSpec) -> None:
-        name = self.model_names[spec.model]
-
-        def link(ln: LinkSpec) -> Schema:
-            target = self.api.specs[ln.target]
-            return link_output(ln, id_schema(target), self.model_ref(target))
-
-        doc = document_schema(spec, self.api.schema_options, link)
-        doc = strip_keys(doc, NO_DEFAULT)  # generators would take a default for "always sent"
-        doc["required"] = ["_id", *([self.api.model_name_key] if self.api.model_name_key else [])]
-        self.components[name] = self.hoist(doc, "")
-        self.components[f"{name}Page"] = page_schema(self.model_ref(spec))
-        self._body_components(spec, name)
-        self._key_components(spec, name)
-
-    def _body_components(self, spec: ModelSpec, name: str) -> None:
-        specs = self.api.specs
-
-        def id_of(ln: LinkSpec) -> Schema:
-            return id_schema(specs[ln.target])
-
-        text = (
-            "Field names, or dot paths into embedded documents "
-            '(`"biography.born": 1961`); a link takes the target id.'
-        )
-        # no defaults: a generated client would send them (and overwrite what is stored), and
-        # TypeScript types make a field with a default required
-        create = self.hoist(strip_keys(body_schema(spec, id_of, True), NO_DEFAULT), "Input")
-        self.components[f"{name}Create"] = {**create, "description": text}
-        update = strip_keys(body_schema(spec, id_of, create=False), NO_DEFAULT)
-        update["$defs"] = strip_keys(update.get("$defs", {}), frozenset({"required"}))
-        self.components[f"{name}Update"] = {**self.hoist(update, "Update"), "description": text}
-        form = form_schema(spec, id_of)
-        form["description"] = "The form encoding: scalar fields and dot paths, no null."
-        self.components[f"{name}Form"] = form
-
-    def _key_components(self, spec: ModelSpec, name: str) -> None:
-        fields = field_paths(spec)
-        signed = [*fields, *(f"-{f}" for f in fields)]
-        self.components[f"{name}SortKey"] = _enum(signed, "A field; `-` first sorts descending.")
-        self.components[f"{name}FieldKey"] = _enum(signed, "A field to keep, or `-field` to drop.")
-        paths = link_paths(spec, self.api.specs)
-        if paths:
-            self.components[f"{name}LinkPath"] = _enum(paths, "A link path to expand.")
-        self.parameters[f"{name}.id"] = path_id(id_schema(spec))
-        self.parameters[f"{name}.sort"] = array_parameter(
-            "sort", "Sort keys, comma-joined or repeated; the id breaks ties.", f"{name}SortKey"
-        )
-        self.parameters[f"{name}.fields"] = array_parameter(
-            "fields", "Fields to return (`a,b`) or to leave out (`-a,-b`).", f"{name}FieldKey"
-        )
-        if paths:
-            self.parameters[f"{name}.populate"] = array_parameter(
-                "populate",
-                "Link fields to expand, comma-joined or repeated (`populate[]=` works too).",
-                f"{name}LinkPath",
-            )
-
-    def _ref_component(self, ident: str, schema: Schema) -> None:
-        body = {k: v for k, v in schema.items() if k not in ("$id", "$schema")}
-        local = COMPONENTS + self.ref_names[ident]
-        self.components[self.ref_names[ident]] = self._rewrite(body, ident, local)
-
-    def model_ref(self, spec: ModelSpec, role: str = "") -> Schema:
-        return {"$ref": COMPONENTS + self.model_names[spec.model] + role}
-
-    def hoist(self, schema: Any, suffix: str) -> Any:
-        """Move the schema's `$defs` into components; refs to them follow."""
-        if not isinstance(schema, dict) or not isinstance(schema.get("$defs"), dict):
-            return self._rewrite(schema, "", None)
-        names = {name: self._def_name(name, raw, suffix) for name, raw in schema["$defs"].items()}
-        for name, raw in schema["$defs"].items():
-            # generators name classes by `title`: the component's name must win
-            untitled = (
-                {k: v for k, v in raw.items() if k != "title"} if isinstance(raw, dict) else raw
-            )
-            self.components[names[name]] = self._rewrite(untitled, "", None, names)
-        body = {k: v for k, v in schema.items() if k != "$defs"}
-        return self._rewrite(body, "", None, names)
-
-    def _def_name(self, name: str, raw: Any, suffix: str) -> str:
-        origin = json.dumps(raw, sort_keys=True, default=str)
-        for candidate in _candidates(_safe(name), suffix):
-            if self.origins.get(candidate, origin) == origin and (
-                candidate not in self.components or candidate in self.origins
-            ):
-                self.origins[candidate] = origin
-                return candidate
-        raise AssertionError("unreachable")  # _candidates never ends
-
-    def _rewrite(
-        self, node: Any, base: str, local: str | None, defs: Mapping[str, str] | None = None
-    ) -> Any:
-        """Point every `$ref` of `node` (read with base URI `base`) into the document."""
-
-        def fix(ref: str) -> str:
-            target, _, fragment = ref.partition("#")
-            if fragment and not fragment.startswith("/"):
-                return ref  # a plain-name anchor has no place in the document's pointers
-            if target:
-                uri = urljoin(base, target)
-                return COMPONENTS + self.ref_names[uri] + fragment if uri in self.ref_names else ref
-            if defs and fragment.startswith("/$defs/"):
-                name, _, rest = fragment[len("/$defs/") :].partition("/")
-                if name in defs:
-                    return COMPONENTS + defs[name] + (f"/{rest}" if rest else "")
-            return local + fragment if local is not None else ref
-
-        return rewrite_refs(node, fix)
 
     # -- paths -------------------------------------------------------------------
 
@@ -434,10 +282,6 @@ _DESCRIPTIONS = {
 }
 
 
-def _enum(values: list[str], description: str) -> Schema:
-    return {"type": "string", "enum": values, "description": description}
-
-
 def _parameters(params: Any, query: Any) -> list[Schema]:
     out = [_parameter(name, "path", schema, True) for name, schema in _properties(params).items()]
     required = query.get("required", []) if isinstance(query, dict) else []
@@ -462,32 +306,6 @@ def _parameter(name: str, where: str, schema: Any, required: bool) -> Schema:
 def _properties(schema: Any) -> dict[str, Any]:
     props = schema.get("properties") if isinstance(schema, dict) else None
     return dict(props) if isinstance(props, dict) else {}
-
-
-def _unique_names(items: Any, taken: set[str] | None = None) -> dict[Any, str]:
-    """Component names for model specs (keyed by model) or `$id`s (keyed by themselves)."""
-    out: dict[Any, str] = {}
-    used = set(taken or ())
-    for item in items:
-        key, name = (item.model, item.name) if isinstance(item, ModelSpec) else (item, item)
-        out[key] = next(n for n in _candidates(_safe(name), "") if n not in used)
-        used.add(out[key])
-    return out
-
-
-def _candidates(name: str, suffix: str) -> Iterator[str]:
-    yield name
-    if suffix:
-        yield name + suffix
-    n = 2
-    while True:
-        yield f"{name}{suffix}{n}"
-        n += 1
-
-
-def _safe(name: str) -> str:
-    """A component name OpenAPI accepts: letters, digits, `.`, `-`, `_`."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "_"
 
 
 def _version() -> str:
