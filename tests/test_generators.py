@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -58,6 +59,12 @@ def generate_python(doc: dict[str, Any], folder: Path, package: str) -> tuple[Pa
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     return folder / package, done.stdout + done.stderr
+
+
+def doc_blocks(language: str) -> list[str]:
+    """The fenced code blocks of docs/openapi.md in one language."""
+    text = (ROOT / "docs" / "openapi.md").read_text()
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.DOTALL)
 
 
 def operation_ids(doc: dict[str, Any]) -> set[str]:
@@ -176,6 +183,18 @@ async def test_the_generated_client_drives_the_api(
     assert await Book.count() == 0 and await Author.count() == 1 and await Publisher.count() == 1
 
 
+@needs_python
+def test_the_docs_python_example_names_what_is_generated(client_package: ModuleType) -> None:
+    (example,) = [b for b in doc_blocks("python") if "library_client" in b and "Client(" in b]
+    compile(example, "docs/openapi.md", "exec")
+    imports = re.findall(r"^from (library_client\S*) import (.+)$", example, flags=re.MULTILINE)
+    assert imports
+    for module_name, names in imports:
+        found = importlib.import_module(module_name)
+        for name in names.split(","):
+            assert hasattr(found, name.strip()), (module_name, name)
+
+
 def author_oid(author: Any) -> ObjectId:
     return ObjectId(author.field_id)
 
@@ -186,6 +205,7 @@ def test_a_typescript_program_type_checks(tmp_path: Path) -> None:
     doc.write_text(json.dumps(plain_api().openapi("/api")))
     work = tmp_path / "ts"
     shutil.copytree(ROOT / "tests" / "ts", work)
+    (work / "docs_example.ts").write_text("\n".join(doc_blocks("ts")))
     generate = subprocess.run(
         [str(TS_BIN / "openapi-typescript"), str(doc), "-o", str(work / "library.d.ts")],
         capture_output=True, text=True, timeout=300, check=False,
