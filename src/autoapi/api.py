@@ -130,12 +130,16 @@ class AutoAPI:
         for fwd in resource.forward:
             handler = _bind(getattr(ep, fwd_kind.handler), fwd)
             routes.append(
-                self._route(f"{path}/{{id}}/{fwd.name}", {fwd_kind.method: ("GET", handler)})
+                self._route(
+                    f"{path}/{{id}}/{fwd.name}", {fwd_kind.method: (fwd_kind.http, handler)}
+                )
             )
         for rev in resource.reverse:
             handler = _bind(getattr(ep, rev_kind.handler), rev)
             routes.append(
-                self._route(f"{path}/{{id}}/{rev.name}", {rev_kind.method: ("GET", handler)})
+                self._route(
+                    f"{path}/{{id}}/{rev.name}", {rev_kind.method: (rev_kind.http, handler)}
+                )
             )
         return routes
 
