@@ -88,7 +88,10 @@ def test_swagger_ui_renders_and_runs_a_request(base_url: str, browser: Any) -> N
              for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
     assert {"/authors", "/authors/{id}", "/authors/{id}/books"} <= paths
     listing = browser.find_element(By.ID, "operations-authors-list_authors")
-    listing.find_element(By.CSS_SELECTOR, ".opblock-summary").click()
+    summary = listing.find_element(By.CSS_SELECTOR, ".opblock-summary")
+    # centred first: at the window's edge the click can land on a neighbouring block
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", summary)
+    summary.click()
     wait.until(lambda d: listing.find_elements(By.CSS_SELECTOR, ".try-out__btn"))
     listing.find_element(By.CSS_SELECTOR, ".try-out__btn").click()
     listing.find_element(By.CSS_SELECTOR, ".execute").click()

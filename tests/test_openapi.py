@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +43,17 @@ async def test_the_document_validates_and_names_the_mount(make_client: MakeClien
 async def test_every_generated_route_is_described(make_client: MakeClient) -> None:
     doc = await document(await make_client())
     paths = doc["paths"]
-    assert set(paths["/authors"]) == {"get", "post", "options"}
-    assert set(paths["/authors/{id}"]) == {"get", "put", "patch", "delete", "options"}
+    assert set(paths["/authors"]) == {"get", "post"}  # OPTIONS and HEAD: in info, not listed
+    assert set(paths["/authors/{id}"]) == {"get", "put", "patch", "delete"}
     for ref in ("publisher", "inspired", "books", "books_as_coauthor"):
-        assert set(paths[f"/authors/{{id}}/{ref}"]) == {"get", "options"}
-    assert paths["/authors"]["post"]["responses"]["201"]["headers"]["Location"]
-    ids = [op["operationId"] for ops in paths.values() for op in ops.values()]
-    assert len(ids) == len(set(ids))
+        assert set(paths[f"/authors/{{id}}/{ref}"]) == {"get"}
+    ops = {op["operationId"]: op for item in paths.values() for op in item.values()}
+    assert len(ops) == sum(len(item) for item in paths.values())
+    assert {"list_books", "get_book", "create_book", "update_book", "patch_book",
+            "delete_book", "get_book_author", "list_author_books_as_coauthor"} <= set(ops)
+    for op in ops.values():
+        assert op["tags"] and op["summary"] and op["description"], op["operationId"]
+    assert "OPTIONS" in doc["info"]["description"] and "HEAD" in doc["info"]["description"]
 
 
 async def test_methods_limit_the_document(make_client: MakeClient) -> None:
@@ -58,15 +63,54 @@ async def test_methods_limit_the_document(make_client: MakeClient) -> None:
     assert set(doc["paths"]["/authors/{id}/books"]) == {"get"}
 
 
+def parameters(doc: dict[str, Any], path: str, method: str) -> dict[str, dict[str, Any]]:
+    """The operation's parameters by name, `$ref`s resolved; each name must appear once."""
+    out: dict[str, dict[str, Any]] = {}
+    for param in doc["paths"][path][method]["parameters"]:
+        if "$ref" in param:
+            param = doc["components"]["parameters"][param["$ref"].rsplit("/", 1)[-1]]
+        assert param["name"] not in out, param["name"]
+        out[param["name"]] = param
+    return out
+
+
+def enum_of(doc: dict[str, Any], param: dict[str, Any]) -> list[str]:
+    name = param["schema"]["items"]["$ref"].rsplit("/", 1)[-1]
+    values: list[str] = doc["components"]["schemas"][name]["enum"]
+    return values
+
+
 async def test_list_options_are_parameters(make_client: MakeClient) -> None:
     doc = await document(await make_client())
-    params = {p["name"]: p for p in doc["paths"]["/books"]["get"]["parameters"]}
-    assert {"offset", "limit", "sort", "filter", "where", "match", "search", "fields",
-            "populate", "populate[]"} <= set(params)
-    assert params["limit"]["schema"]["maximum"] == 1000
-    assert "title" in params["sort"]["description"]
-    assert "author.publisher" in params["populate"]["description"]
-    assert params["filter"]["schema"]["type"] == "array" and params["filter"]["explode"]
+    for path in ("/books", "/authors/{id}/books"):
+        params = parameters(doc, path, "get")
+        assert {"offset", "limit", "sort", "filter", "where", "match", "search", "fields",
+                "populate", "cursor", "count"} <= set(params)
+        assert "populate[]" not in params and "populate[]" in params["populate"]["description"]
+        assert params["limit"]["schema"]["maximum"] == 1000
+        assert {"title", "-title", "_id", "-created"} <= set(enum_of(doc, params["sort"]))
+        assert {"isbn", "-isbn"} <= set(enum_of(doc, params["fields"]))
+        assert {"author", "author.publisher"} <= set(enum_of(doc, params["populate"]))
+        assert params["filter"]["schema"]["type"] == "array" and params["filter"]["explode"]
+        count = params["count"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        assert doc["components"]["schemas"][count]["enum"] == ["exact", "estimated", "none"]
+        where = params["where"]
+        assert where["schema"]["contentMediaType"] == "application/json"
+        assert isinstance(json.loads(where["example"]), dict)
+    assert "secret" not in enum_of(doc, parameters(doc, "/authors", "get")["sort"])  # hidden
+
+
+async def test_shared_parameters_live_in_components(make_client: MakeClient) -> None:
+    doc = await document(await make_client())
+    listed = doc["paths"]["/books"]["get"]["parameters"]
+    assert all(set(p) == {"$ref"} for p in listed)
+    assert {"offset", "limit", "where", "If-Match", "If-None-Match", "Book.sort",
+            "Book.id"} <= set(doc["components"]["parameters"])
+    assert "If-None-Match" in parameters(doc, "/books/{id}", "get")
+    for method in ("put", "patch", "delete"):
+        assert "If-Match" in parameters(doc, "/books/{id}", method)
+    # a model without links has no populate parameter
+    assert "populate" not in parameters(doc, "/publishers", "get")
 
 
 async def test_one_component_per_model_as_rendered(make_client: MakeClient) -> None:
@@ -103,8 +147,116 @@ async def test_entries_shape_the_document(make_client: MakeClient) -> None:
     body = post["requestBody"]["content"]["application/json"]["schema"]
     assert body["$ref"] == "#/components/schemas/authors"
     got = doc["paths"]["/authors/{id}"]["get"]["responses"]["200"]
-    assert got["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/authors"}
+    # a narrowing response is the model and the entry together
+    assert got["content"]["application/json"]["schema"] == {"allOf": [
+        {"$ref": "#/components/schemas/Author"}, {"$ref": "#/components/schemas/authors"}]}
     assert "$id" not in doc["components"]["schemas"]["authors"]
+    # parts the entry did not give are the model's components, as on routes without entries
+    assert doc["paths"]["/authors"]["get"] == (await document(await make_client()))[
+        "paths"]["/authors"]["get"]
+
+
+async def test_a_ref_with_siblings_is_wrapped_in_all_of(make_client: MakeClient) -> None:
+    entry = {"name": "authors", "ref": AUTHOR_REF, "routePatch": {"body": {
+        "$ref": "authors#", "required": ["firstName"], "description": "a new first name"}}}
+    doc = await document(await make_client(schemas=[entry]))
+    body = doc["paths"]["/authors/{id}"]["patch"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"allOf": [
+        {"$ref": "#/components/schemas/authors"},
+        {"required": ["firstName"], "description": "a new first name"}]}
+
+    def refs_alone(node: Any) -> bool:
+        if isinstance(node, dict):
+            if "$ref" in node and len(node) > 1:
+                return False
+            return all(refs_alone(v) for k, v in node.items() if k not in ("example", "enum"))
+        return all(refs_alone(v) for v in node) if isinstance(node, list) else True
+
+    assert refs_alone(doc)
+
+
+async def test_one_component_per_model_and_role(make_client: MakeClient) -> None:
+    doc = await document(await make_client())
+    schemas = doc["components"]["schemas"]
+    book = {"$ref": "#/components/schemas/Book"}
+    paths = doc["paths"]
+
+    def answer(path: str, method: str, status: str = "200") -> Any:
+        return paths[path][method]["responses"][status]["content"]["application/json"]["schema"]
+
+    page = {"$ref": "#/components/schemas/BookPage"}
+    assert answer("/books", "get") == page == answer("/authors/{id}/books", "get")
+    assert answer("/authors/{id}/books_as_coauthor", "get") == page
+    assert answer("/books/{id}", "get") == book == answer("/books", "post", "201")
+    assert answer("/books/{id}", "patch") == book
+    assert answer("/authors/{id}/inspired", "get")["properties"]["items"]["items"] == book
+    assert schemas["BookPage"]["properties"]["items"]["items"] == book
+    assert schemas["Book"]["required"] == ["_id"]
+    assert schemas["Book"]["properties"]["author"]["anyOf"][:2] == [
+        {"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}, {"$ref": "#/components/schemas/Author"}]
+    assert schemas["BookCreate"]["required"] == ["title"]
+    assert "required" not in schemas["BookUpdate"]
+    page_props = schemas["BookPage"]["properties"]
+    assert page_props["total"]["type"] == ["integer", "null"]
+    assert page_props["next"]["type"] == page_props["prev"]["type"] == ["string", "null"]
+    assert {"total_truncated", "total_estimated"} <= set(page_props)
+
+
+async def test_write_bodies_carry_no_defaults(make_client: MakeClient) -> None:
+    doc = await document(await make_client())
+    schemas = doc["components"]["schemas"]
+
+    def defaults(node: Any) -> list[Any]:
+        if isinstance(node, dict):
+            here = [node["default"]] if "default" in node else []
+            return here + [d for k, v in node.items() if k != "default" for d in defaults(v)]
+        return [d for v in node for d in defaults(v)] if isinstance(node, list) else []
+
+    update = schemas["AuthorUpdate"]
+    embedded = update["properties"]["biography"]["$ref"].rsplit("/", 1)[-1]
+    for name in ("AuthorUpdate", embedded, "BookUpdate", "BookCreate", "Book", "Author"):
+        assert defaults(schemas[name]) == [], name
+    assert "required" not in schemas[embedded]  # `{"biography": {"born": 1}}` keeps the rest
+
+
+async def test_bodies_headers_and_answers(make_client: MakeClient) -> None:
+    doc = await document(await make_client())
+    item = doc["paths"]["/books/{id}"]
+    post = doc["paths"]["/books"]["post"]
+    assert post["requestBody"]["required"] is True
+    assert list(post["requestBody"]["content"]) == ["application/json"]
+    assert post["responses"]["201"]["headers"]["Location"]["required"] is True
+    assert "ETag" in post["responses"]["201"]["headers"]
+    assert "Link" in doc["paths"]["/books"]["get"]["responses"]["200"]["headers"]
+    assert "ETag" in item["get"]["responses"]["200"]["headers"]
+    assert "content" not in item["get"]["responses"]["304"]
+    for method in ("put", "patch", "delete"):
+        assert {"412", "428", "503"} <= set(item[method]["responses"])
+    for item in doc["paths"].values():
+        for op in item.values():
+            assert "Retry-After" in op["responses"]["503"]["headers"]
+            assert "401" not in op["responses"]  # only with `security`
+
+
+async def test_title_version_and_security(make_client: MakeClient) -> None:
+    from autoapi import __version__
+
+    plain = await document(await make_client())
+    assert plain["info"]["title"] == "autoapi" and plain["info"]["version"] == __version__
+    assert "security" not in plain
+    schemes = {"bearer": {"type": "http", "scheme": "bearer"}}
+    doc = await document(await make_client(title="Library", version="2.1", security=schemes))
+    assert doc["info"] == {**doc["info"], "title": "Library", "version": "2.1"}
+    assert doc["components"]["securitySchemes"] == schemes
+    assert doc["security"] == [{"bearer": []}]
+    assert {"401", "403"} <= set(doc["paths"]["/books"]["get"]["responses"])
+
+
+def test_api_openapi_returns_the_document() -> None:
+    api = AutoAPI(models=ALL_MODELS, title="Library")
+    doc = api.openapi("/v1")
+    validate(doc)
+    assert doc["servers"] == [{"url": "/v1"}] and doc["info"]["title"] == "Library"
 
 
 async def test_fastapi_mount_and_root_path(database: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pymongo
 import pytest
-from starlette.testclient import TestClient
+import httpx
 
 from tests.backends import MONGODB_URL, close_client, new_client
 
@@ -40,19 +40,24 @@ class LaneClient:
         await close_client(self.client)
 
 
-def test_the_quickstart_serves_its_two_models(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_quickstart_serves_its_two_models(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pymongo, "AsyncMongoClient", LaneClient)
     module = types.ModuleType("quickstart")
     monkeypatch.setitem(sys.modules, "quickstart", module)  # pydantic resolves names there
     exec(compile(quickstart_source(), "README quickstart", "exec"), module.__dict__)
-    with TestClient(module.app) as client:
-        author = client.post("/api/authors", json={"name": "Ann"})
+    app = module.app
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://quickstart") as client,
+    ):
+        author = await client.post("/api/authors", json={"name": "Ann"})
         assert author.status_code == 201, author.text
         ann = author.json()["_id"]
-        book = client.post("/api/books", json={"title": "First", "author": ann})
+        book = await client.post("/api/books", json={"title": "First", "author": ann})
         assert book.status_code == 201, book.text
-        listed = client.get("/api/books?populate=author").json()
+        listed = (await client.get("/api/books?populate=author")).json()
         assert listed["total"] == 1
         assert listed["items"][0]["author"] == {"_id": ann, "name": "Ann"}
-        reverse = client.get(f"/api/authors/{ann}/books").json()
+        reverse = (await client.get(f"/api/authors/{ann}/books")).json()
         assert [b["title"] for b in reverse["items"]] == ["First"]

@@ -133,9 +133,10 @@ async def test_names_match_collections_case_insensitively(make_client: MakeClien
 # -- query strings, params and bodies --------------------------------------------------
 
 
-async def test_querystring_entry_refines_the_defaults(make_client: MakeClient) -> None:
+async def test_a_querystring_entry_replaces_the_defaults(make_client: MakeClient) -> None:
     entry = {"name": "authors", "routeList": {"querystring": {
-        "properties": {"limit": {"maximum": 5}, "tag": {"type": "string", "minLength": 2}},
+        "properties": {"limit": {"type": "integer", "maximum": 5},
+                       "tag": {"type": "string", "minLength": 2}},
         "required": ["tag"]}}}
     client = await make_client(schemas=[entry])
     assert_problem(await client.get("/api/authors?tag=ok&limit=10"), 400, "limit")
@@ -154,7 +155,8 @@ async def test_params_schema_refuses_with_404(make_client: MakeClient) -> None:
 
 
 async def test_form_bodies_are_checked_with_typed_values(make_client: MakeClient) -> None:
-    entry = {"name": "books", "routePost": {"body": {"properties": {"pages": {"maximum": 900}}}}}
+    entry = {"name": "books", "routePost": {"body": {"properties": {
+        "pages": {"type": "integer", "maximum": 900}}}}}
     client = await make_client(schemas=[entry])
     assert_problem(await client.post("/api/books", data={"title": "T", "pages": "1000"}), 422,
                    "pages")
@@ -163,12 +165,14 @@ async def test_form_bodies_are_checked_with_typed_values(make_client: MakeClient
     assert ok.json()["pages"] == 12
 
 
-async def test_additional_properties_false_names_the_stranger(make_client: MakeClient) -> None:
-    entry = {"name": "authors", "routePost": {"body": {"additionalProperties": False}}}
-    client = await make_client(schemas=[entry])
-    body = assert_problem(await client.post("/api/authors", json={**JAY, "nick": "J"}), 422)
-    assert body["errors"] == [
-        {"field": "nick", "message": "is not allowed", "code": "invalid_value"}
+async def test_a_body_entry_replaces_the_derived_body(make_client: MakeClient) -> None:
+    # merged with the derived body, `biography` would be declared and allowed
+    body = {"properties": {"firstName": {}, "lastName": {}}, "additionalProperties": False}
+    client = await make_client(schemas=[{"name": "authors", "routePost": {"body": body}}])
+    sent = {**JAY, "biography": {"born": 1961}}
+    problem = assert_problem(await client.post("/api/authors", json=sent), 422)
+    assert problem["errors"] == [
+        {"field": "biography", "message": "is not allowed", "code": "invalid_value"}
     ]
 
 

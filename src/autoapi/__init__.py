@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autoapi.api import METHODS, AutoAPI
+from autoapi.api import AutoAPI
 from autoapi.errors import ProblemError
 from autoapi.hooks import (
     default_api_delete,
@@ -12,6 +12,8 @@ from autoapi.hooks import (
     default_on_list_query,
 )
 from autoapi.introspect import Hidden
+from autoapi.merge import merge_openapi
+from autoapi.routes import METHODS
 
 __all__ = [
     "METHODS",
@@ -23,5 +25,6 @@ __all__ = [
     "default_api_put",
     "default_api_values",
     "default_on_list_query",
+    "merge_openapi",
 ]
 __version__ = "0.1.0"

@@ -17,12 +17,9 @@ from typing import Any
 from starlette.routing import Mount
 
 from autoapi.api import AutoAPI
-from autoapi.modelschema import ROUTE_KEYS, route_defaults
+from autoapi.modelschema import route_defaults
 from autoapi.openapi import openapi_document
-
-ROUTE_METHODS = dict(
-    zip(ROUTE_KEYS, ("list", "get", "post", "put", "patch", "delete"), strict=True)
-)
+from autoapi.routes import ROUTES
 
 
 class CliError(Exception):
@@ -90,9 +87,9 @@ def default_entry(api: AutoAPI, collection: str) -> dict[str, Any]:
     """An entry with the defaults of every generated route of one collection."""
     spec = api.resources[collection].spec
     entry: dict[str, Any] = {"name": collection}
-    for key, method in ROUTE_METHODS.items():
-        if method in api.methods:
-            entry[key] = route_defaults(key, spec, api.specs, api.schema_options)
+    for route in ROUTES:
+        if route.key is not None and route.method in api.methods:
+            entry[route.key] = route_defaults(route.key, spec, api.specs, api.schema_options)
     return entry
 
 

@@ -23,13 +23,14 @@ from autoapi.errors import ProblemError, problem_response, to_response
 from autoapi.hooks import Hooks, call, find_hooks
 from autoapi.introspect import ModelSpec, Resource, build_resources, inspect_model
 from autoapi.modelschema import SchemaOptions
+from autoapi.openapi import OpenAPIInfo, openapi_document
 from autoapi.render import Renderer
+from autoapi.routes import METHODS, Shape, of_shape
 from autoapi.schemas import build_schema_set
 from autoapi.validation import RouteValidator, guard
 
 logger = logging.getLogger("autoapi")
 
-METHODS = ("list", "get", "post", "put", "patch", "delete", "options")
 Handler = Callable[[Request], Awaitable[Response]]
 CheckAuth = Callable[[Request], Any]
 
@@ -56,6 +57,9 @@ class AutoAPI:
         default_limit: int | None = None,
         max_limit: int = 1000,
         max_time_ms: int | None = 10_000,
+        title: str = "autoapi",
+        version: str | None = None,
+        security: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.models = _check_models(models)
         self.methods = _check_methods(methods)
@@ -80,6 +84,7 @@ class AutoAPI:
         self.schema_set = build_schema_set(
             self.resources, specs, schemas, schema_dir, self.schema_options
         )
+        self.info = OpenAPIInfo(title, version, dict(security or {}))
         self.router = Router(routes=self._routes(), default=_not_found)
 
     @property
@@ -89,6 +94,10 @@ class AutoAPI:
     @property
     def hooks(self) -> Mapping[type[Document], Hooks]:
         return self.context.hooks
+
+    def openapi(self, root_path: str = "") -> dict[str, Any]:
+        """The OpenAPI 3.1 document, for an app that mounts this API at `root_path`."""
+        return openapi_document(self, root_path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -111,37 +120,38 @@ class AutoAPI:
         ep = Endpoints(self.context, resource)
         path = resource.path
         checked = self._checked(resource)
+
+        def table(shape: Shape) -> dict[str, tuple[str, Handler]]:
+            return {
+                r.method: (r.http, checked(r.key, getattr(ep, r.handler))) for r in of_shape(shape)
+            }
+
         routes: list[BaseRoute] = [
-            self._route(
-                path,
-                {
-                    "list": checked("routeList", ep.collection),
-                    "post": checked("routePost", ep.create),
-                },
-            ),
-            self._route(
-                path + "/{id}",
-                {
-                    "get": checked("routeGet", ep.get),
-                    "put": checked("routePut", ep.update),
-                    "patch": checked("routePatch", ep.update),
-                    "delete": checked("routeDelete", ep.delete),
-                },
-            ),
+            self._route(path, table("collection")),
+            self._route(path + "/{id}", table("item")),
         ]
+        (fwd_kind,), (rev_kind,) = of_shape("forward"), of_shape("reverse")
         for fwd in resource.forward:
-            routes.append(self._route(f"{path}/{{id}}/{fwd.name}", {"get": _bind(ep.forward, fwd)}))
-        for rev in resource.reverse:
+            handler = _bind(getattr(ep, fwd_kind.handler), fwd)
             routes.append(
-                self._route(f"{path}/{{id}}/{rev.name}", {"list": _bind(ep.reverse, rev)})
+                self._route(
+                    f"{path}/{{id}}/{fwd.name}", {fwd_kind.method: (fwd_kind.http, handler)}
+                )
+            )
+        for rev in resource.reverse:
+            handler = _bind(getattr(ep, rev_kind.handler), rev)
+            routes.append(
+                self._route(
+                    f"{path}/{{id}}/{rev.name}", {rev_kind.method: (rev_kind.http, handler)}
+                )
             )
         return routes
 
-    def _checked(self, resource: Resource) -> Callable[[str, Handler], Handler]:
+    def _checked(self, resource: Resource) -> Callable[[str | None, Handler], Handler]:
         """Wrap a handler with its route's JSON Schemas (SPEC §8) when its entry has some."""
 
-        def wrap(key: str, handler: Handler) -> Handler:
-            route = self.schema_set.route(resource.spec.collection, key)
+        def wrap(key: str | None, handler: Handler) -> Handler:
+            route = self.schema_set.route(resource.spec.collection, key) if key else None
             if route is None:
                 return handler
             return guard(
@@ -150,8 +160,9 @@ class AutoAPI:
 
         return wrap
 
-    def _route(self, path: str, by_name: Mapping[str, Handler]) -> Route:
-        handlers = {_HTTP[name]: fn for name, fn in by_name.items() if name in self.methods}
+    def _route(self, path: str, by_name: Mapping[str, tuple[str, Handler]]) -> Route:
+        """A route answering the enabled methods of `by_name` (method name → verb, handler)."""
+        handlers = {verb: fn for name, (verb, fn) in by_name.items() if name in self.methods}
         if "GET" in handlers:
             handlers["HEAD"] = _head(handlers["GET"])
         allow = ", ".join([*handlers, "OPTIONS"] if "options" in self.methods else handlers)
@@ -191,16 +202,6 @@ class AutoAPI:
         if result is False:  # fail closed on a check that answers with a bool
             return problem_response(401, "Not authorized")
         return result if isinstance(result, Response) else None
-
-
-_HTTP = {
-    "list": "GET",
-    "get": "GET",
-    "post": "POST",
-    "put": "PUT",
-    "patch": "PATCH",
-    "delete": "DELETE",
-}
 
 
 class _Dispatch:

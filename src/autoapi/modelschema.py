@@ -19,6 +19,7 @@ from pydantic_core import CoreSchema, core_schema
 
 from autoapi.introspect import FieldSpec, LinkSpec, ModelSpec
 from autoapi.query import MAX_OFFSET, MAX_POPULATE_DEPTH
+from autoapi.routes import by_key
 from autoapi.schemautil import prune_defs
 
 Schema = dict[str, Any]
@@ -169,7 +170,6 @@ def populate_query(spec: ModelSpec, specs: Mapping[type[Document], ModelSpec]) -
     return {"populate": _strings(text), "populate[]": _strings(text)}
 
 
-ROUTE_KEYS = ("routeList", "routeGet", "routePost", "routePut", "routePatch", "routeDelete")
 DELETED: Schema = {
     "type": "object",
     "properties": {"success": {"type": "boolean"}},
@@ -187,22 +187,23 @@ def route_defaults(
 
     doc = document_schema(spec, options, lambda ln: link_output(ln, id_of(ln), {"type": "object"}))
     one = one_query_schema(spec, specs)
-    if key == "routeList":
+    method = by_key(key).method
+    if method == "list":
         return {
             "querystring": list_query_schema(spec, specs, options),
             "response": {"200": list_schema(doc)},
         }
-    if key == "routePost":
+    if method == "post":
         return {
             "querystring": one,
             "body": body_schema(spec, id_of, create=True),
             "response": {"201": doc},
         }
     out: Schema = {"params": params_schema(spec)}
-    if key == "routeDelete":
+    if method == "delete":
         return {**out, "response": {"200": copy.deepcopy(DELETED)}}
     out["querystring"] = one
-    if key in ("routePut", "routePatch"):
+    if method in ("put", "patch"):
         out["body"] = body_schema(spec, id_of, create=False)
     return {**out, "response": {"200": doc}}
 
@@ -286,3 +287,56 @@ def _with_defs(schema: Schema, defs: Mapping[str, Any]) -> Schema:
 
 def _strings(description: str) -> Schema:
     return {**STRINGS, "description": description}
+
+
+FORM_SCALARS = frozenset({"string", "integer", "number", "boolean"})
+
+
+def form_schema(spec: ModelSpec, id_of: Callable[[LinkSpec], Schema]) -> Schema:
+    """A form body: one key per scalar leaf (dot paths into embedded models), all optional.
+
+    A form carries strings only: lists, objects and null cannot be sent this way.
+    """
+    base = pydantic_schema(spec.model, "validation")
+    return {"type": "object", "properties": _form_leaves(base, base, spec.fields, "", id_of)}
+
+
+def _form_leaves(
+    base: Schema,
+    node: Schema,
+    fields: Mapping[str, FieldSpec],
+    prefix: str,
+    id_of: Callable[[LinkSpec], Schema],
+) -> Schema:
+    out: Schema = {}
+    props = node.get("properties", {})
+    for key, fld in fields.items():
+        if fld.hidden or key not in props:
+            continue
+        if fld.link is not None:
+            if not fld.link.many:
+                out[prefix + key] = id_of(fld.link)
+            continue
+        prop = _non_null(props[key])
+        ref = prop.get("$ref", "")
+        if fld.children is not None and ref.startswith(REF_TEMPLATE[:-7]):
+            sub = base.get("$defs", {}).get(ref.rsplit("/", 1)[-1], {})
+            out.update(_form_leaves(base, sub, fld.children, f"{prefix}{key}.", id_of))
+        elif _scalar_type(prop) is not None:
+            kept = {k: v for k, v in prop.items() if k not in ("title", "default")}
+            out[prefix + key] = {**kept, "type": _scalar_type(prop)}
+    return out
+
+
+def _non_null(prop: Schema) -> Schema:
+    branches = [b for b in prop.get("anyOf", []) if b != {"type": "null"}]
+    if len(branches) == 1 and isinstance(branches[0], dict):
+        return branches[0]
+    return prop
+
+
+def _scalar_type(prop: Schema) -> str | None:
+    kind = prop.get("type")
+    kinds = [kind] if isinstance(kind, str) else kind if isinstance(kind, list) else []
+    scalars = [k for k in kinds if k in FORM_SCALARS]
+    return scalars[0] if len(scalars) == 1 else None

@@ -1,80 +1,58 @@
-"""The OpenAPI 3.1 document of an `AutoAPI` (SPEC §8).
+"""The OpenAPI 3.1 document of an `AutoAPI`, written for client generators.
 
-Documents are one component per model, as autoapi renders them; a route whose entry has
-JSON Schemas is described by those (merged with the defaults), any other by the model.
-Schemas are JSON Schema 2020-12, which OpenAPI 3.1 uses as is; `$defs` of route schemas and
-`ref` schemas are hoisted into `components/schemas` so every `$ref` points into the document.
+Each model has one component per role, `$ref`'d from every route: `<Model>` (what GET
+renders), `<Model>Create`, `<Model>Update`, `<Model>Form` (the form encoding) and
+`<Model>Page` (a list answer). A schema entry's part replaces the derived one; a response
+the entry narrows is `allOf` the model and the entry. `$defs` of route schemas and `ref`
+schemas are hoisted into `components/schemas` so every `$ref` points into the document.
+Schemas are JSON Schema 2020-12, which OpenAPI 3.1 uses as is.
 """
 
 from __future__ import annotations
 
 import copy
-import http
-import json
-import re
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
 
-from autoapi.introspect import LinkSpec, ModelSpec, Resource
-from autoapi.modelschema import (
-    DELETED,
-    body_schema,
-    document_schema,
-    id_schema,
-    link_output,
-    list_query_schema,
-    one_query_schema,
-    params_schema,
+from autoapi.components import Components
+from autoapi.introspect import ForwardRef, ModelSpec, Resource, ReverseRef
+from autoapi.openapi_parts import (
+    JSON,
+    LIST_PARAMETERS,
+    SCHEMAS,
+    error_responses,
+    json_response,
+    links_schema,
+    param_ref,
+    phrase,
+    snake,
+    wrap_ref_siblings,
 )
+from autoapi.routes import RouteKind, Shape, of_shape
 from autoapi.schemas import RouteSchemas
-from autoapi.schemautil import rewrite_refs
 
 if TYPE_CHECKING:
     from autoapi.api import AutoAPI
 
 Schema = dict[str, Any]
-COMPONENTS = "#/components/schemas/"
-JSON = "application/json"
-FORM = "application/x-www-form-urlencoded"
-PROBLEM: Schema = {
-    "type": "object",
-    "description": "An RFC 9457 problem; `errors` names the fields at fault.",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["field", "message"],
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-            },
-        },
-    },
+COMPONENTS = SCHEMAS
+WRITE_HEADERS = {
+    "get": "If-None-Match",
+    "put": "If-Match",
+    "patch": "If-Match",
+    "delete": "If-Match",
 }
-ERRORS = {
-    "routeList": (400, 503),
-    "routeGet": (400, 404),
-    "routePost": (400, 409, 413, 415, 422),
-    "routePut": (400, 404, 409, 413, 415, 422),
-    "routePatch": (400, 404, 409, 413, 415, 422),
-    "routeDelete": (404,),
-    "forward": (400, 404),
-    "reverse": (400, 404, 503),
-}
-VERBS = {
-    "routeList": "list",
-    "routeGet": "get",
-    "routePost": "create",
-    "routePut": "replace",
-    "routePatch": "update",
-    "routeDelete": "delete",
-}
+
+
+@dataclass(frozen=True)
+class OpenAPIInfo:
+    """The `AutoAPI` options that only the document reads."""
+
+    title: str = "autoapi"
+    version: str | None = None  # None: the package version
+    security: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def openapi_document(api: AutoAPI, root_path: str = "", fresh: bool = True) -> Schema:
@@ -95,253 +73,213 @@ _CACHE: weakref.WeakKeyDictionary[AutoAPI, Schema] = weakref.WeakKeyDictionary()
 
 
 class Builder:
-    """Builds the document; `components` fills up as paths are described."""
+    """Builds the document; `components` fills up as models and paths are described."""
 
     def __init__(self, api: AutoAPI) -> None:
         self.api = api
-        self.model_names = _unique_names(api.specs.values())
-        self.ref_names = _unique_names(api.schema_set.refs, set(self.model_names.values()))
-        # names taken before any `$defs` is hoisted, so a definition never takes one of them
-        taken = [*self.model_names.values(), *self.ref_names.values(), "Problem"]
-        self.components: dict[str, Schema] = {name: {} for name in taken}
-        self.components["Problem"] = copy.deepcopy(PROBLEM)
-        self.origins: dict[str, str] = {}  # component name → the raw definition it came from
+        self.c = Components(api)
+        self.model_names = self.c.model_names
+        self.parameters = self.c.parameters
+        self.hoist = self.c.hoist
+        self.model_ref = self.c.model_ref
 
     def build(self) -> Schema:
         """The whole document, without `servers` (they depend on where it is mounted)."""
-        for spec in self.api.specs.values():
-            self._model_component(spec)
-        for ident, schema in self.api.schema_set.refs.items():
-            self._ref_component(ident, schema)
+        self.c.fill()
         paths: dict[str, Any] = {}
         for resource in self.api.resources.values():
             paths.update(self._resource_paths(resource))
+        components: Schema = {"schemas": self.c.written(), "parameters": self.parameters}
+        doc: Schema = {"openapi": "3.1.0", "info": self._info(), "tags": self._tags()}
+        security = self.api.info.security
+        if security:
+            components["securitySchemes"] = copy.deepcopy(dict(security))
+            doc["security"] = [{name: []} for name in security]
+        doc.update(paths=paths, components=components)
+        return wrap_ref_siblings(doc)  # type: ignore[no-any-return]
+
+    def _info(self) -> Schema:
         return {
-            "openapi": "3.1.0",
-            "info": {
-                "title": "autoapi",
-                "version": _version(),
-                "description": "REST API generated by autoapi from Beanie models.",
-            },
-            "tags": [{"name": c} for c in self.api.resources],
-            "paths": paths,
-            "components": {"schemas": dict(sorted(self.components.items()))},
+            "title": self.api.info.title,
+            "version": self.api.info.version or _version(),
+            "description": "REST API generated by autoapi from Beanie models. Every path also "
+            "answers OPTIONS (204 with `Allow`), and HEAD wherever it answers GET; neither "
+            "is listed as an operation.",
         }
 
-    # -- components --------------------------------------------------------------
-
-    def _model_component(self, spec: ModelSpec) -> None:
-        def link(ln: LinkSpec) -> Schema:
-            target = self.api.specs[ln.target]
-            return link_output(ln, id_schema(target), self.model_ref(target))
-
-        schema = document_schema(spec, self.api.schema_options, link)
-        self.components[self.model_names[spec.model]] = self.hoist(schema, "")
-
-    def _ref_component(self, ident: str, schema: Schema) -> None:
-        body = {k: v for k, v in schema.items() if k not in ("$id", "$schema")}
-        local = COMPONENTS + self.ref_names[ident]
-        self.components[self.ref_names[ident]] = self._rewrite(body, ident, local)
-
-    def model_ref(self, spec: ModelSpec) -> Schema:
-        return {"$ref": COMPONENTS + self.model_names[spec.model]}
-
-    def hoist(self, schema: Any, suffix: str) -> Any:
-        """Move the schema's `$defs` into components; refs to them follow."""
-        if not isinstance(schema, dict) or not isinstance(schema.get("$defs"), dict):
-            return self._rewrite(schema, "", None)
-        names = {name: self._def_name(name, raw, suffix) for name, raw in schema["$defs"].items()}
-        for name, raw in schema["$defs"].items():
-            self.components[names[name]] = self._rewrite(raw, "", None, names)
-        body = {k: v for k, v in schema.items() if k != "$defs"}
-        return self._rewrite(body, "", None, names)
-
-    def _def_name(self, name: str, raw: Any, suffix: str) -> str:
-        origin = json.dumps(raw, sort_keys=True, default=str)
-        for candidate in _candidates(_safe(name), suffix):
-            if self.origins.get(candidate, origin) == origin and (
-                candidate not in self.components or candidate in self.origins
-            ):
-                self.origins[candidate] = origin
-                return candidate
-        raise AssertionError("unreachable")  # _candidates never ends
-
-    def _rewrite(
-        self, node: Any, base: str, local: str | None, defs: Mapping[str, str] | None = None
-    ) -> Any:
-        """Point every `$ref` of `node` (read with base URI `base`) into the document."""
-
-        def fix(ref: str) -> str:
-            target, _, fragment = ref.partition("#")
-            if fragment and not fragment.startswith("/"):
-                return ref  # a plain-name anchor has no place in the document's pointers
-            if target:
-                uri = urljoin(base, target)
-                return COMPONENTS + self.ref_names[uri] + fragment if uri in self.ref_names else ref
-            if defs and fragment.startswith("/$defs/"):
-                name, _, rest = fragment[len("/$defs/") :].partition("/")
-                if name in defs:
-                    return COMPONENTS + defs[name] + (f"/{rest}" if rest else "")
-            return local + fragment if local is not None else ref
-
-        return rewrite_refs(node, fix)
+    def _tags(self) -> list[Schema]:
+        return [
+            {"name": c, "description": f"The {r.spec.name} documents"}
+            for c, r in self.api.resources.items()
+        ]
 
     # -- paths -------------------------------------------------------------------
 
     def _resource_paths(self, resource: Resource) -> dict[str, Any]:
-        spec, path = resource.spec, resource.path
-        paths = {
-            path: self._ops(resource, {"list": "routeList", "post": "routePost"}, ""),
-            f"{path}/{{id}}": self._ops(
-                resource,
-                {
-                    "get": "routeGet",
-                    "put": "routePut",
-                    "patch": "routePatch",
-                    "delete": "routeDelete",
-                },
-                "_id",
-            ),
-        }
-        for fwd in resource.forward:
-            paths[f"{path}/{{id}}/{fwd.name}"] = self._ref_ops(
-                resource, "get", f"{spec.collection}_{fwd.name}", self._forward(resource, fwd.link)
-            )
-        for rev in resource.reverse:
-            child = self.api.specs[rev.child]
-            paths[f"{path}/{{id}}/{rev.name}"] = self._ref_ops(
-                resource, "list", f"{spec.collection}_{rev.name}", self._reverse(spec, child)
-            )
-        return {p: ops for p, ops in paths.items() if ops}
-
-    def _ops(self, resource: Resource, names: Mapping[str, str], suffix: str) -> dict[str, Any]:
-        ops: dict[str, Any] = {}
-        for name, key in names.items():
-            if name in self.api.methods:
-                method = "get" if name == "list" else name
-                ops[method] = self._operation(resource, key)
-        return self._with_options(ops, f"{resource.spec.collection}{suffix}", bool(suffix))
-
-    def _ref_ops(self, resource: Resource, name: str, op_id: str, op: Schema) -> dict[str, Any]:
-        ops: dict[str, Any] = {}
-        if name in self.api.methods:
-            op["operationId"] = f"{'get' if name == 'get' else 'list'}_{op_id}"
-            ops["get"] = {"tags": [resource.spec.collection], **op}
-        return self._with_options(ops, op_id, True)
-
-    def _with_options(self, ops: dict[str, Any], op_id: str, has_id: bool) -> dict[str, Any]:
-        if "options" in self.api.methods:
-            # OPTIONS answers for any id: it reads no document
-            params = [_parameter("id", "path", {"type": "string"}, True)] if has_id else []
-            ops["options"] = {
-                "operationId": f"options_{op_id}",
-                "summary": "The allowed methods",
-                "parameters": params,
-                "responses": {
-                    "204": {
-                        "description": "No Content",
-                        "headers": {
-                            "Allow": {
-                                "schema": {"type": "string"},
-                                "description": "The methods this path answers",
-                            }
-                        },
-                    }
-                },
+        path, methods = resource.path, self.api.methods
+        paths: dict[str, Any] = {}
+        shapes: tuple[tuple[Shape, str], ...] = (("collection", path), ("item", f"{path}/{{id}}"))
+        for shape, url in shapes:
+            ops = {
+                k.http.lower(): self._operation(resource, k)
+                for k in of_shape(shape)
+                if k.method in methods
             }
-        return ops
+            if ops:
+                paths[url] = ops
+        (fwd_kind,), (rev_kind,) = of_shape("forward"), of_shape("reverse")
+        if fwd_kind.method in methods:
+            for fwd in resource.forward:
+                paths[f"{path}/{{id}}/{fwd.name}"] = {"get": self._forward(resource, fwd_kind, fwd)}
+        if rev_kind.method in methods:
+            for rev in resource.reverse:
+                paths[f"{path}/{{id}}/{rev.name}"] = {"get": self._reverse(resource, rev_kind, rev)}
+        return paths
 
-    def _operation(self, resource: Resource, key: str) -> Schema:
+    def _operation(self, resource: Resource, kind: RouteKind) -> Schema:
         spec = resource.spec
-        route = self.api.schema_set.route(spec.collection, key)
-        parts = self._entry_parts(route) if route else self._default_parts(spec, key)
+        route = self.api.schema_set.route(spec.collection, kind.key) if kind.key else None
+        given = route.given if route else frozenset()
+        noun = spec.collection if kind.method == "list" else snake(self.model_names[spec.model])
         op: Schema = {
-            "operationId": f"{VERBS[key]}_{spec.collection}",
+            "operationId": f"{kind.verb}_{noun}",
             "tags": [spec.collection],
-            "summary": _summary(key, spec),
+            "summary": kind.summary.format(model=spec.name),
+            "description": _DESCRIPTIONS[kind.method].format(model=spec.name),
         }
         if route is not None:
-            op.update({k: v for k, v in route.doc.items()})
-        op["parameters"] = _parameters(parts.get("params"), parts.get("querystring"))
-        if parts.get("body") is not None:
-            op["requestBody"] = {"content": {t: {"schema": parts["body"]} for t in (JSON, FORM)}}
-        op["responses"] = {**self._successes(key, parts["response"]), **_errors(key)}
+            op.update(copy.deepcopy(dict(route.doc)))
+        op["parameters"] = self._op_parameters(spec, kind, route, given)
+        if kind.method in ("post", "put", "patch"):
+            op["requestBody"] = self._request_body(spec, kind, route, given)
+        op["responses"] = {
+            **self._successes(spec, kind, route, given),
+            **error_responses(kind, bool(self.api.info.security)),
+        }
         return op
 
-    def _entry_parts(self, route: RouteSchemas) -> Schema:
-        return {
-            "params": self.hoist(route.params, ""),
-            "body": self.hoist(route.body, "Input"),
-            "querystring": self.hoist(route.querystring, ""),
-            "response": {s: self.hoist(v, "") for s, v in route.response.items()},
-        }
+    def _op_parameters(
+        self, spec: ModelSpec, kind: RouteKind, route: RouteSchemas | None, given: frozenset[str]
+    ) -> list[Schema]:
+        name = self.model_names[spec.model]
+        out: list[Schema] = []
+        if kind.shape == "item":
+            params = route.params if route is not None and "params" in given else None
+            out += (
+                _parameters(self.hoist(params, ""), None) if params else [param_ref(f"{name}.id")]
+            )
+        if route is not None and "querystring" in given:
+            out += _parameters(None, self.hoist(route.querystring, ""))
+        elif kind.method == "list":
+            out += self._list_parameters(spec)
+        elif kind.method != "delete":
+            out += self._populate(spec)
+        if kind.method in WRITE_HEADERS:
+            out.append(param_ref(WRITE_HEADERS[kind.method]))
+        return out
 
-    def _default_parts(self, spec: ModelSpec, key: str) -> Schema:
-        specs = self.api.specs
-        doc = self.model_ref(spec)
-        if key == "routeList":
-            options = self.api.schema_options
-            return {
-                "querystring": list_query_schema(spec, specs, options),
-                "response": {"200": _list_of(doc)},
-            }
-        parts: Schema = {"params": params_schema(spec)} if key != "routePost" else {}
-        if key == "routeDelete":
-            return {**parts, "response": {"200": copy.deepcopy(DELETED)}}
-        parts["querystring"] = one_query_schema(spec, specs)
-        if key in ("routePost", "routePut", "routePatch"):
-            parts["body"] = self._body_component(spec, create=key == "routePost")
-        return {**parts, "response": {"201" if key == "routePost" else "200": doc}}
+    def _list_parameters(self, spec: ModelSpec) -> list[Schema]:
+        name = self.model_names[spec.model]
+        out = [param_ref(p) for p in LIST_PARAMETERS]
+        out[2:2] = [param_ref(f"{name}.sort"), param_ref(f"{name}.fields")]
+        return out + self._populate(spec)
 
-    def _body_component(self, spec: ModelSpec, create: bool) -> Schema:
-        """The default write body as a component: `<Model>Create`, or `<Model>Update`."""
-        specs = self.api.specs
-        body = body_schema(spec, lambda ln: id_schema(specs[ln.target]), create)
-        body = self.hoist(body, "Input")
-        body["description"] = (
-            "Field names, or dot paths into embedded documents "
-            '(`"biography.born": 1961`); a link takes the target id.'
-        )
-        verb = "Create" if create else "Update"
-        name = self._def_name(f"{self.model_names[spec.model]}{verb}", body, "")
-        self.components[name] = body
-        return {"$ref": COMPONENTS + name}
+    def _populate(self, spec: ModelSpec) -> list[Schema]:
+        name = f"{self.model_names[spec.model]}.populate"
+        return [param_ref(name)] if name in self.parameters else []
 
-    def _forward(self, resource: Resource, link: LinkSpec) -> Schema:
+    def _request_body(
+        self, spec: ModelSpec, kind: RouteKind, route: RouteSchemas | None, given: frozenset[str]
+    ) -> Schema:
+        if route is not None and "body" in given:
+            schema = self.hoist(route.body, "Input")
+            return {"required": True, "content": {JSON: {"schema": schema}}}
+        role = "Create" if kind.method == "post" else "Update"
+        # The form encoding is not listed: openapi-python-client 0.29 generates a client that
+        # cannot be imported for a body with two encodings. `<Model>Form` describes it.
+        content = {JSON: {"schema": self.model_ref(spec, role)}}
+        return {"required": True, "content": content}
+
+    def _successes(
+        self, spec: ModelSpec, kind: RouteKind, route: RouteSchemas | None, given: frozenset[str]
+    ) -> Schema:
+        status, role, headers = _SUCCESS[kind.method]
+        schema = {"$ref": COMPONENTS + "Deleted"} if role is None else self.model_ref(spec, role)
+        out = {status: json_response(phrase(status), schema, headers)}
+        if route is None:
+            return out
+        for code, entry in route.response.items():
+            if f"response:{code}" not in given:
+                continue
+            hoisted = self.hoist(entry, "")
+            narrows = code == status or (code.endswith("XX") and code[0] == status[0])
+            body = {"allOf": [copy.deepcopy(schema), hoisted]} if narrows else hoisted
+            out[code] = json_response(phrase(code), body, headers if narrows else ())
+            if narrows and code != status:
+                out.pop(status, None)
+        return out
+
+    def _forward(self, resource: Resource, kind: RouteKind, fwd: ForwardRef) -> Schema:
+        spec, link = resource.spec, fwd.link
         target = self.api.specs[link.target]
         doc = self.model_ref(target)
-        schema = _list_of(doc) if link.many else {"anyOf": [doc, {"type": "null"}]}
+        many = link.many
+        schema = links_schema(doc) if many else {"anyOf": [doc, {"type": "null"}]}
+        noun = snake(self.model_names[spec.model])
         return {
-            "summary": f"The {target.name} linked by {link.key}",
-            "parameters": _parameters(
-                params_schema(resource.spec), one_query_schema(target, self.api.specs)
-            ),
-            "responses": {"200": _json_response("OK", schema), **_errors("forward")},
-        }
-
-    def _reverse(self, spec: ModelSpec, child: ModelSpec) -> Schema:
-        query = list_query_schema(child, self.api.specs, self.api.schema_options)
-        return {
-            "summary": f"The {child.name} documents linking to this {spec.name}",
-            "parameters": _parameters(params_schema(spec), query),
+            "operationId": f"{kind.verb}_{noun}_{snake(fwd.name)}",
+            "tags": [spec.collection],
+            "summary": kind.summary.format(target=target.name, link=link.key, model=spec.name),
+            "description": f"The {target.name} that `{link.key}` of this {spec.name} links to"
+            + (" (all of them)." if many else ", or null when unset."),
+            "parameters": [
+                param_ref(f"{self.model_names[spec.model]}.id"),
+                *self._populate(target),
+            ],
             "responses": {
-                "200": _json_response("OK", _list_of(self.model_ref(child))),
-                **_errors("reverse"),
+                "200": json_response("OK", schema, () if many else ("ETag",)),
+                **error_responses(kind, bool(self.api.info.security)),
             },
         }
 
-    def _successes(self, key: str, responses: Mapping[str, Any]) -> Schema:
-        out: Schema = {}
-        for status, schema in responses.items():
-            out[status] = _json_response(_phrase(status), schema)
-            if key == "routePost" and status == "201":
-                out[status]["headers"] = {
-                    "Location": {
-                        "schema": {"type": "string"},
-                        "description": "The new document's URL",
-                    }
-                }
-        return out
+    def _reverse(self, resource: Resource, kind: RouteKind, rev: ReverseRef) -> Schema:
+        spec = resource.spec
+        child = self.api.specs[rev.child]
+        noun = snake(self.model_names[spec.model])
+        return {
+            "operationId": f"{kind.verb}_{noun}_{snake(rev.name)}",
+            "tags": [spec.collection],
+            "summary": kind.summary.format(target=child.name, link=rev.link.key, model=spec.name),
+            "description": f"A list route over the {child.name} documents that link to this "
+            f"{spec.name}, with every list option.",
+            "parameters": [
+                param_ref(f"{self.model_names[spec.model]}.id"),
+                *self._list_parameters(child),
+            ],
+            "responses": {
+                "200": json_response("OK", self.model_ref(child, "Page"), ("Link",)),
+                **error_responses(kind, bool(self.api.info.security)),
+            },
+        }
+
+
+# method → (success status, the model's component role, headers); None: `Deleted`
+_SUCCESS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
+    "list": ("200", "Page", ("Link",)),
+    "get": ("200", "", ("ETag",)),
+    "post": ("201", "", ("Location", "ETag")),
+    "put": ("200", "", ("ETag",)),
+    "patch": ("200", "", ("ETag",)),
+    "delete": ("200", None, ()),
+}
+_DESCRIPTIONS = {
+    "list": "A page of {model} documents, filtered, sorted and projected by the list options.",
+    "get": "One {model} by id; `If-None-Match` with its ETag answers 304.",
+    "post": "Create a {model} from a JSON (or form) body; answers 201 with its `Location`.",
+    "put": "Merge the given fields into the stored {model}; fields not given are kept.",
+    "patch": "Merge the given fields into the stored {model}; fields not given are kept.",
+    "delete": "Delete one {model}; `If-Match` makes it conditional.",
+}
 
 
 def _parameters(params: Any, query: Any) -> list[Schema]:
@@ -368,72 +306,6 @@ def _parameter(name: str, where: str, schema: Any, required: bool) -> Schema:
 def _properties(schema: Any) -> dict[str, Any]:
     props = schema.get("properties") if isinstance(schema, dict) else None
     return dict(props) if isinstance(props, dict) else {}
-
-
-def _list_of(item: Schema) -> Schema:
-    return {
-        "type": "object",
-        "required": ["total", "items"],
-        "properties": {
-            "total": {"type": "integer", "minimum": 0},
-            "items": {"type": "array", "items": item},
-        },
-    }
-
-
-def _json_response(description: str, schema: Any) -> Schema:
-    return {"description": description, "content": {JSON: {"schema": schema}}}
-
-
-def _errors(key: str) -> Schema:
-    problem = {"application/problem+json": {"schema": {"$ref": COMPONENTS + "Problem"}}}
-    out = {str(s): {"description": _phrase(str(s)), "content": problem} for s in ERRORS[key]}
-    out["default"] = {"description": "Any other error (401, 403, 500, ...)", "content": problem}
-    return out
-
-
-def _phrase(status: str) -> str:
-    try:
-        return http.HTTPStatus(int(status)).phrase
-    except ValueError:
-        return f"Status {status}"
-
-
-def _summary(key: str, spec: ModelSpec) -> str:
-    return {
-        "routeList": f"List {spec.name} documents",
-        "routeGet": f"Read one {spec.name}",
-        "routePost": f"Create one {spec.name}",
-        "routePut": f"Update one {spec.name}: merge the given fields",
-        "routePatch": f"Update one {spec.name}: merge the given fields",
-        "routeDelete": f"Delete one {spec.name}",
-    }[key]
-
-
-def _unique_names(items: Any, taken: set[str] | None = None) -> dict[Any, str]:
-    """Component names for model specs (keyed by model) or `$id`s (keyed by themselves)."""
-    out: dict[Any, str] = {}
-    used = set(taken or ())
-    for item in items:
-        key, name = (item.model, item.name) if isinstance(item, ModelSpec) else (item, item)
-        out[key] = next(n for n in _candidates(_safe(name), "") if n not in used)
-        used.add(out[key])
-    return out
-
-
-def _candidates(name: str, suffix: str) -> Iterator[str]:
-    yield name
-    if suffix:
-        yield name + suffix
-    n = 2
-    while True:
-        yield f"{name}{suffix}{n}"
-        n += 1
-
-
-def _safe(name: str) -> str:
-    """A component name OpenAPI accepts: letters, digits, `.`, `-`, `_`."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "_"
 
 
 def _version() -> str:

@@ -46,8 +46,8 @@ def parse_list_query(
         clauses.append(search_clause(search))
     return ListQuery(
         filter=and_filters(clauses),
-        sort=parse_sort(spec, _last(params, "sort")),
-        projection=parse_fields(spec, _last(params, "fields")),
+        sort=parse_sort(spec, _joined(params, "sort")),
+        projection=parse_fields(spec, _joined(params, "fields")),
         skip=_int(params, "offset", 0, 0, MAX_OFFSET),
         limit=_int(params, "limit", default_limit, 1, max_limit),
         populate=parse_populate(spec, params, lookup),
@@ -159,6 +159,12 @@ def _split(raw: str | None) -> list[str]:
 def _last(params: Mapping[str, Sequence[str]], name: str) -> str | None:
     values = params.get(name)
     return values[-1] if values else None
+
+
+def _joined(params: Mapping[str, Sequence[str]], name: str) -> str | None:
+    # `sort=a&sort=-b` is `sort=a,-b`: generated clients repeat list parameters
+    values = params.get(name)
+    return ",".join(values) if values else None
 
 
 def _int(

@@ -2,8 +2,9 @@
 
 An entry names a collection and holds `ref` schemas (registered by `$id`) and per-route
 schemas (`routeGet`, `routeList`, `routePost`, `routePut`, `routePatch`, `routeDelete`).
-A route key that is present gets the model's defaults deep-merged under it. Every fault is
-a :class:`SchemaError` naming where the entry came from, raised before any request.
+A route key that is present gets the model's defaults; each part the entry gives replaces
+the derived one. Every fault is a :class:`SchemaError` naming where the entry came from,
+raised before any request.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from referencing.exceptions import Unresolvable
 
 from autoapi.introspect import ModelSpec
 from autoapi.introspect import Resource as ApiResource
-from autoapi.modelschema import ROUTE_KEYS, SchemaOptions, route_defaults
+from autoapi.modelschema import SchemaOptions, route_defaults
+from autoapi.routes import ROUTE_KEYS
 from autoapi.schemautil import DATA_KEYWORDS, resource
-from autoapi.serialize import deep_merge
 
 Schema = dict[str, Any]
 PARTS = ("querystring", "params", "body", "response")
@@ -66,6 +67,8 @@ class RouteSchemas:
     body: Schema | None = None
     response: Mapping[str, Schema] = field(default_factory=dict)
     doc: Mapping[str, Any] = field(default_factory=dict)
+    # what the entry itself wrote: `body`, `querystring`, `params`, `response:<status>`
+    given: frozenset[str] = frozenset()
 
     def response_for(self, status: int) -> Schema | None:
         """The schema of a response with this status, exact code first."""
@@ -237,9 +240,12 @@ def _routes(
             given = _route_parts(entry, key)
             _check_parts(entry.source, key, given)
             defaults = route_defaults(key, spec, specs, options)
-            merged = deep_merge(defaults, {k: v for k, v in given.items() if k != "response"})
+            # a part the entry gives replaces the derived one: merging would mix two contracts
+            merged = {**defaults, **{k: v for k, v in given.items() if k != "response"}}
             merged["response"] = _responses(defaults.get("response", {}), given.get("response", {}))
-            out[key] = _route_schemas(entry.source, key, merged)
+            parts = {p for p in PARTS if p in given and p != "response"}
+            parts |= {f"response:{status}" for status in given.get("response", {})}
+            out[key] = _route_schemas(entry.source, key, merged, frozenset(parts))
     return out
 
 
@@ -290,8 +296,11 @@ def _check_parts(source: str, key: str, given: Mapping[str, Any]) -> None:
         check_schema(schema, f"{key}.response.{status}", source)
 
 
-def _route_schemas(source: str, key: str, merged: Mapping[str, Any]) -> RouteSchemas:
+def _route_schemas(
+    source: str, key: str, merged: Mapping[str, Any], given: frozenset[str]
+) -> RouteSchemas:
     return RouteSchemas(
+        given=given,
         source=source,
         querystring=merged.get("querystring"),
         params=merged.get("params"),

@@ -1,0 +1,275 @@
+"""The fixed pieces of the OpenAPI document: shared parameters, headers, errors, pages.
+
+Everything here is pure data or a pure function of it; `openapi.py` assembles the pieces
+per model and route.
+"""
+
+from __future__ import annotations
+
+import http
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from autoapi.modelschema import SchemaOptions
+from autoapi.query import MAX_OFFSET
+from autoapi.routes import RouteKind
+from autoapi.schemautil import DATA_KEYWORDS
+
+Schema = dict[str, Any]
+SCHEMAS = "#/components/schemas/"
+PARAMETERS = "#/components/parameters/"
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+PROBLEM_JSON = "application/problem+json"
+# `next`/`prev` join the required keys once every list answer carries them
+PAGE_REQUIRED = ("total", "items")
+
+PROBLEM: Schema = {
+    "type": "object",
+    "description": "An RFC 9457 problem; `code` is stable, `errors` names the fields at fault.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+COUNT_MODE: Schema = {"type": "string", "enum": ["exact", "estimated", "none"]}
+DELETED: Schema = {
+    "type": "object",
+    "required": ["success"],
+    "properties": {"success": {"type": "boolean"}},
+}
+HEADERS: Schema = {
+    "ETag": {"description": "Identifies the stored document (for If-Match / If-None-Match)."},
+    "Location": {"description": "The URL of the new document.", "required": True},
+    "Link": {"description": "RFC 8288 links to the `next` and `prev` pages."},
+    "Retry-After": {"description": "Seconds to wait before trying again."},
+}
+# Statuses besides the success, by (shape, method); 304 is the only one without a problem body.
+ERRORS: Mapping[tuple[str, str], tuple[int, ...]] = {
+    ("collection", "list"): (400, 503),
+    ("item", "get"): (304, 400, 404, 503),
+    ("collection", "post"): (400, 409, 413, 415, 422, 503),
+    ("item", "put"): (400, 404, 409, 412, 413, 415, 422, 428, 503),
+    ("item", "patch"): (400, 404, 409, 412, 413, 415, 422, 428, 503),
+    ("item", "delete"): (404, 412, 428, 503),
+    ("forward", "get"): (400, 404, 503),
+    ("reverse", "list"): (400, 404, 503),
+}
+# valid on every model: Swagger UI sends the example when trying an operation out
+WHERE_EXAMPLE = {"_id": {"$exists": True}}
+
+
+def shared_parameters(options: SchemaOptions) -> dict[str, Schema]:
+    """The parameters every list route (and the conditional writes) share."""
+    return {
+        "offset": _query("offset", "Documents to skip.", _integer(0, MAX_OFFSET, 0)),
+        "limit": _query(
+            "limit", "Page size.", _integer(1, options.max_limit, options.default_limit)
+        ),
+        "filter": _query(
+            "filter",
+            "`field=value` equality, AND-ed when repeated; `field` alone means `field=true`.",
+            _strings(),
+            explode=True,
+        ),
+        "where": {
+            "name": "where",
+            "in": "query",
+            "description": "A MongoDB filter as a JSON object, using only $eq $gt $gte $in $lt "
+            "$lte $ne $nin $and $not $nor $or $exists $regex $options.",
+            # JSON text in a string: generators that cannot read `content` parameters get one
+            "schema": {
+                "type": "string",
+                "contentMediaType": JSON,
+                "contentSchema": {"type": "object"},
+            },
+            "example": json.dumps(WHERE_EXAMPLE),
+        },
+        "match": _query(
+            "match",
+            "`field=pattern`: a regular expression; `(?i)` first ignores case.",
+            _strings(),
+            explode=True,
+        ),
+        "search": _query("search", "Full-text search (needs a text index).", {"type": "string"}),
+        "cursor": _query(
+            "cursor",
+            "The `next` or `prev` token of a previous page: the page after (or before) it.",
+            {"type": "string"},
+        ),
+        "count": _query(
+            "count",
+            "How `total` is computed: exactly, estimated (only without a filter), or not at all.",
+            {"$ref": SCHEMAS + "CountMode"},
+        ),
+        "If-Match": _header(
+            "If-Match", "Write only if the stored document has one of these ETags."
+        ),
+        "If-None-Match": _header("If-None-Match", "Answer 304 if the document has this ETag."),
+    }
+
+
+LIST_PARAMETERS = ("offset", "limit", "filter", "where", "match", "search", "cursor", "count")
+
+
+def array_parameter(name: str, description: str, item_ref: str) -> Schema:
+    """A query parameter listing values of a component enum, comma-joined or repeated."""
+    schema = {"type": "array", "items": {"$ref": SCHEMAS + item_ref}, "uniqueItems": True}
+    return _query(name, description, schema, explode=True)
+
+
+def path_id(schema: Schema) -> Schema:
+    return {"name": "id", "in": "path", "required": True, "schema": schema}
+
+
+def param_ref(name: str) -> Schema:
+    return {"$ref": PARAMETERS + name}
+
+
+def page_schema(item_ref: Schema) -> Schema:
+    """The answer of a list route around one item component."""
+    return {
+        "type": "object",
+        "required": list(PAGE_REQUIRED),
+        "properties": {
+            "total": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "description": "Matching documents; null with `count=none`.",
+            },
+            "items": {"type": "array", "items": item_ref},
+            "next": {"type": ["string", "null"], "description": "The cursor of the next page."},
+            "prev": {"type": ["string", "null"], "description": "The cursor of the page before."},
+            "total_truncated": {
+                "type": "boolean",
+                "description": "The exact count stopped at the configured maximum.",
+            },
+            "total_estimated": {"type": "boolean", "description": "`total` is an estimate."},
+        },
+    }
+
+
+def links_schema(item_ref: Schema) -> Schema:
+    """The answer of a forward route over a list of links."""
+    return {
+        "type": "object",
+        "required": ["total", "items"],
+        "properties": {
+            "total": {"type": "integer", "minimum": 0},
+            "items": {"type": "array", "items": item_ref},
+        },
+    }
+
+
+def json_response(description: str, schema: Any, headers: Iterable[str] = ()) -> Schema:
+    out: Schema = {"description": description, "content": {JSON: {"schema": schema}}}
+    if headers:
+        out["headers"] = {name: header(name) for name in headers}
+    return out
+
+
+def header(name: str) -> Schema:
+    return {**HEADERS[name], "schema": {"type": "string"}}
+
+
+def error_responses(kind: RouteKind, secured: bool) -> Schema:
+    """The non-success answers of one kind of route, problem+json except 304."""
+    problem = {PROBLEM_JSON: {"schema": {"$ref": SCHEMAS + "Problem"}}}
+    statuses = list(ERRORS[(kind.shape, kind.method)])
+    if secured:
+        statuses += [401, 403]
+    out: Schema = {}
+    for status in sorted(statuses):
+        if status == 304:
+            out["304"] = {"description": "Not Modified", "headers": {"ETag": header("ETag")}}
+            continue
+        out[str(status)] = {"description": phrase(str(status)), "content": problem}
+        if status == 503:
+            out["503"]["headers"] = {"Retry-After": header("Retry-After")}
+    out["default"] = {"description": "Any other error", "content": problem}
+    return out
+
+
+def phrase(status: str) -> str:
+    try:
+        return http.HTTPStatus(int(status)).phrase
+    except ValueError:
+        return f"Status {status}"
+
+
+def wrap_ref_siblings(node: Any) -> Any:
+    """`{"$ref", ...siblings}` → `{"allOf": [{"$ref"}, {siblings}]}`, at any depth.
+
+    Generators keep only the `$ref` of such a schema; `allOf` keeps both.
+    """
+    if isinstance(node, list):
+        return [wrap_ref_siblings(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: (v if k in DATA_KEYWORDS else wrap_ref_siblings(v)) for k, v in node.items()}
+    if isinstance(out.get("$ref"), str) and len(out) > 1:
+        siblings = {k: v for k, v in out.items() if k != "$ref"}
+        return {"allOf": [{"$ref": out["$ref"]}, siblings]}
+    return out
+
+
+def snake(name: str) -> str:
+    """`BookReview` → `book_review`, for operation ids."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().replace("-", "_")
+
+
+def strip_keys(node: Any, keys: frozenset[str]) -> Any:
+    """A copy of a schema without the given keywords, at any depth (data left alone)."""
+    if isinstance(node, list):
+        return [strip_keys(item, keys) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: Schema = {}
+    for k, v in node.items():
+        if k in keys:
+            continue
+        if k in NAMED and isinstance(v, dict):  # keys of these are names, not keywords
+            out[k] = {name: strip_keys(sub, keys) for name, sub in v.items()}
+        else:
+            out[k] = v if k in DATA_KEYWORDS else strip_keys(v, keys)
+    return out
+
+
+NAMED = frozenset({"properties", "patternProperties", "$defs", "dependentSchemas"})
+
+
+def _query(name: str, description: str, schema: Schema, explode: bool = False) -> Schema:
+    out: Schema = {"name": name, "in": "query", "description": description, "schema": schema}
+    if explode:
+        out.update(style="form", explode=True)
+    return out
+
+
+def _header(name: str, description: str) -> Schema:
+    return {"name": name, "in": "header", "description": description, "schema": {"type": "string"}}
+
+
+def _integer(low: int, high: int, default: int) -> Schema:
+    return {"type": "integer", "minimum": low, "maximum": high, "default": default}
+
+
+def _strings() -> Schema:
+    return {"type": "array", "items": {"type": "string"}}

@@ -1,0 +1,75 @@
+"""The one table of generated routes, read by the app, the OpenAPI builder, the CLI and docs.
+
+Each row is one kind of route: the `methods` name that enables it, its HTTP verb, the shape
+of its path, the schema-entry key that configures it, the model hook it runs, the
+`Endpoints` handler that serves it, and how the OpenAPI document names and summarizes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Shape = Literal["collection", "item", "forward", "reverse"]
+
+
+@dataclass(frozen=True)
+class RouteKind:
+    """One row of the route table."""
+
+    method: str  # the name in `AutoAPI(methods=...)`
+    http: str
+    shape: Shape
+    key: str | None  # the schema-entry key (`routeList`), None when entries cannot shape it
+    hook: str | None  # the model hook the default handler runs
+    handler: str  # the attribute of `Endpoints` that serves it
+    verb: str  # the operation id is `<verb>_<model>`
+    summary: str  # `{model}`, `{target}` and `{link}` are filled in
+
+
+ROUTES: tuple[RouteKind, ...] = (
+    RouteKind(
+        "list", "GET", "collection", "routeList", "on_list_query", "collection", "list",
+        "List {model} documents",
+    ),
+    RouteKind("get", "GET", "item", "routeGet", None, "get", "get", "Read one {model}"),
+    RouteKind(
+        "post", "POST", "collection", "routePost", "api_post", "create", "create",
+        "Create one {model}",
+    ),
+    RouteKind(
+        "put", "PUT", "item", "routePut", "api_put", "update", "update",
+        "Update one {model}: merge the given fields",
+    ),
+    RouteKind(
+        "patch", "PATCH", "item", "routePatch", "api_put", "update", "patch",
+        "Patch one {model}: merge the given fields",
+    ),
+    RouteKind(
+        "delete", "DELETE", "item", "routeDelete", "api_delete", "delete", "delete",
+        "Delete one {model}",
+    ),
+    RouteKind(
+        "get", "GET", "forward", None, None, "forward", "get", "The {target} linked by {link}"
+    ),
+    RouteKind(
+        "list", "GET", "reverse", None, "on_list_query", "reverse", "list",
+        "The {target} documents whose {link} links to this {model}",
+    ),
+)  # fmt: skip
+
+ROUTE_KEYS: tuple[str, ...] = tuple(r.key for r in ROUTES if r.key is not None)
+METHODS: tuple[str, ...] = (*dict.fromkeys(r.method for r in ROUTES), "options")
+
+
+def of_shape(shape: Shape) -> tuple[RouteKind, ...]:
+    """The rows whose path has this shape, in table order."""
+    return tuple(r for r in ROUTES if r.shape == shape)
+
+
+def by_key(key: str) -> RouteKind:
+    """The row configured by a schema-entry key (`routePatch`)."""
+    for route in ROUTES:
+        if route.key == key:
+            return route
+    raise KeyError(key)
