@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -24,10 +23,11 @@ from autoapi.hooks import Hooks, call, find_hooks
 from autoapi.introspect import ModelSpec, Resource, build_resources, inspect_model
 from autoapi.modelschema import SchemaOptions
 from autoapi.render import Renderer
+from autoapi.requestid import echoing, get_logger, request_id
 from autoapi.schemas import build_schema_set
 from autoapi.validation import RouteValidator, guard
 
-logger = logging.getLogger("autoapi")
+logger = get_logger()
 
 METHODS = ("list", "get", "post", "put", "patch", "delete", "options")
 Handler = Callable[[Request], Awaitable[Response]]
@@ -91,13 +91,17 @@ class AutoAPI:
         return self.context.hooks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope["autoapi"] = self
-        try:
-            with store.deadline(self.max_time_ms):
-                await self.router(scope, receive, send)
-        except Exception as exc:  # the last line of defence: never a traceback to the client
-            await to_response(exc)(scope, receive, send)
+        if scope["type"] != "http":
+            await self.router(scope, receive, send)
+            return
+        scope["autoapi"] = self
+        with request_id(scope) as ident:
+            send = echoing(send, ident)
+            try:
+                with store.deadline(self.max_time_ms):
+                    await self.router(scope, receive, send)
+            except Exception as exc:  # the last line of defence: never a traceback
+                await to_response(exc)(scope, receive, send)
 
     # -- routing -------------------------------------------------------------
 
