@@ -22,6 +22,7 @@ from autoapi.errors import ProblemError, not_found, unprocessable, validation_er
 from autoapi.hooks import SAVED, Hooks, call, created, list_query
 from autoapi.introspect import ForwardRef, ModelSpec, Resource, ReverseRef
 from autoapi.links import check_links
+from autoapi.projection import check_projection
 from autoapi.query import ListQuery, and_filters, parse_list_query, parse_populate
 from autoapi.render import Renderer, instance_of
 from autoapi.serialize import JSONResponse
@@ -130,6 +131,7 @@ class Endpoints:
         q = parse_list_query(
             spec, params, self.ctx.lookup, self.ctx.default_limit, self.ctx.max_limit
         )
+        check_projection(q.projection)  # belongs in the `fields` parser: a 400, not a 500
         typed = {"offset": q.skip, "limit": q.limit}
         check_query(request, {k: v for k, v in typed.items() if params.get(k, [""])[-1]})
         items, total = await self._run_list(request, spec, q, base)

@@ -123,11 +123,9 @@ def bad_request(param: str, message: str, code: str = "invalid_value") -> Proble
 def unprocessable(errors: Sequence[Mapping[str, str]], detail: str = "") -> ProblemError:
     fields = ", ".join(e["field"] for e in errors[:10])
     more = " and more" if len(errors) > 10 else ""
-    code = (
-        "unknown_field"
-        if errors and all(e.get("code") == "unknown_field" for e in errors)
-        else None
-    )
+    # entries that agree on one code (all unknown fields, all missing links) give it
+    codes = {e.get("code") for e in errors}
+    code = codes.pop() if len(codes) == 1 else None
     return ProblemError(422, detail or f"invalid fields: {fields}{more}", errors, code=code)
 
 

@@ -83,7 +83,9 @@ def validated(spec: ModelSpec, merged: Mapping[str, Any]) -> Document:
         errors = validation_errors(exc)
         if any(_hidden(spec, e["field"]) for e in errors):
             raise ProblemError(
-                409, f"the stored {spec.name} is invalid and cannot be updated this way"
+                409,
+                f"the stored {spec.name} is invalid and cannot be updated this way",
+                code="stored_invalid",
             ) from None
         raise unprocessable(errors) from None
 
