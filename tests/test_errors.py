@@ -154,7 +154,7 @@ def test_client_request_ids_kept_when_short_and_printable(sent: str | None, kept
 # -- internal text never reaches clients ------------------------------------------------------
 
 
-async def test_an_integer_of_5000_digits_is_a_422_naming_the_field(client: httpx.AsyncClient) -> None:
+async def test_an_integer_of_5000_digits_is_a_422(client: httpx.AsyncClient) -> None:
     body = '{"title": "x", "pages": ' + "7" * 5000 + "}"
     problem(await client.post("/api/books", content=body, headers=JSON), 422, "invalid_value",
             "pages")

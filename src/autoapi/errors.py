@@ -40,8 +40,7 @@ CODES: Final[Mapping[str, str]] = MappingProxyType(
         "invalid_encoding": "The body is not valid UTF-8.",
         "invalid_value": "A value has the wrong type or form for its field or parameter.",
         "unknown_field": "A field the model does not have, or does not show.",
-        "missing_link": "A link names a document that does not exist (or is outside your "
-        "access).",
+        "missing_link": "A link names a document that does not exist (or is outside your access).",
         "limit_exceeded": "A value goes past a limit: size, depth, count or length.",
         "unsafe_pattern": "A regular expression that could run for an unbounded time.",
         "not_searchable": "Text search needs a text index and a database that can search.",
