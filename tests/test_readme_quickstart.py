@@ -8,9 +8,9 @@ import types
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pymongo
 import pytest
-import httpx
 
 from tests.backends import MONGODB_URL, close_client, new_client
 

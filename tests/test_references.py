@@ -439,8 +439,10 @@ async def test_links_to_a_model_with_string_ids(make_client: MakeClient) -> None
     client = await make_client(models=[Thing, Label])
     await post(client, "/things", {"_id": "alpha", "label": "A"})
     await post(client, "/things", {"_id": "beta", "label": "B"})
+    await post(client, "/things", {"_id": "gone", "label": "G"})
     tag = await post(client, "/labels", {"text": "t", "thing": "alpha",
                                          "things": ["beta", "alpha", "gone"]})
+    assert (await client.delete("/api/things/gone")).status_code == 200  # now it dangles
     assert tag["thing"] == "alpha" and tag["things"] == ["beta", "alpha", "gone"]
     assert (await client.get(f"/api/labels/{tag['_id']}/thing")).json()["_id"] == "alpha"
     listed = (await client.get(f"/api/labels/{tag['_id']}/things")).json()

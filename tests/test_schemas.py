@@ -176,6 +176,16 @@ async def test_a_body_entry_replaces_the_derived_body(make_client: MakeClient) -
     ]
 
 
+async def test_additional_properties_false_names_the_stranger(make_client: MakeClient) -> None:
+    entry = {"name": "authors", "routePost": {"body": {"additionalProperties": False}}}
+    client = await make_client(schemas=[entry])
+    body = assert_problem(await client.post("/api/authors", json={**JAY, "nick": "J"}), 422)
+    assert body["code"] == "unknown_field"
+    assert body["errors"] == [
+        {"field": "nick", "message": "unknown field", "code": "unknown_field"}
+    ]
+
+
 async def test_bad_json_is_still_a_400(make_client: MakeClient) -> None:
     client = await make_client(schemas=[EVERY_ROUTE])
     bad = await client.post("/api/authors", content=b"{nope",
@@ -317,7 +327,7 @@ def test_the_defaults_are_valid_schemas(key: str) -> None:
                 Draft202012Validator.check_schema(schema)
 
 
-async def test_a_recursive_schema_on_a_deep_body_is_a_422(make_client: MakeClient) -> None:
+async def test_a_body_nested_deeper_than_mongodb_stores_is_a_422(make_client: MakeClient) -> None:
     entry = {"name": "authors", "ref": {"$id": "tree", "type": "array", "items": {"$ref": "tree#"}},
              "routePost": {"body": {"properties": {"meta": {"properties": {
                  "t": {"$ref": "tree#"}}}}}}}
@@ -326,4 +336,5 @@ async def test_a_recursive_schema_on_a_deep_body_is_a_422(make_client: MakeClien
     body = '{"firstName": "a", "lastName": "b", "meta": {"t": ' + deep + "}}"
     sent = await client.post("/api/authors", content=body,
                              headers={"content-type": "application/json"})
-    assert_problem(sent, 422, "body")
+    problem = assert_problem(sent, 422, "meta")
+    assert problem["errors"][0]["code"] == "limit_exceeded"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -25,11 +24,12 @@ from autoapi.introspect import ModelSpec, Resource, build_resources, inspect_mod
 from autoapi.modelschema import SchemaOptions
 from autoapi.openapi import OpenAPIInfo, openapi_document
 from autoapi.render import Renderer
+from autoapi.requestid import echoing, get_logger, request_id
 from autoapi.routes import METHODS, Shape, of_shape
 from autoapi.schemas import build_schema_set
 from autoapi.validation import RouteValidator, guard
 
-logger = logging.getLogger("autoapi")
+logger = get_logger()
 
 Handler = Callable[[Request], Awaitable[Response]]
 CheckAuth = Callable[[Request], Any]
@@ -100,13 +100,17 @@ class AutoAPI:
         return openapi_document(self, root_path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope["autoapi"] = self
-        try:
-            with store.deadline(self.max_time_ms):
-                await self.router(scope, receive, send)
-        except Exception as exc:  # the last line of defence: never a traceback to the client
-            await to_response(exc)(scope, receive, send)
+        if scope["type"] != "http":
+            await self.router(scope, receive, send)
+            return
+        scope["autoapi"] = self
+        with request_id(scope) as ident:
+            send = echoing(send, ident)
+            try:
+                with store.deadline(self.max_time_ms):
+                    await self.router(scope, receive, send)
+            except Exception as exc:  # the last line of defence: never a traceback
+                await to_response(exc)(scope, receive, send)
 
     # -- routing -------------------------------------------------------------
 

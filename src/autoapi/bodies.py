@@ -1,19 +1,25 @@
-"""Request bodies → the nested `data` dict a write hook receives (SPEC §5)."""
+"""Request bodies → the nested `data` dict a write hook receives.
+
+Key paths are checked before anything is looked up: empty, `$`-led and NUL-bearing segments
+are refused (422), at any depth, dict fields included, as are numbers no field can hold.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
+from pydantic import ValidationError
 from starlette.requests import Request
 
 from autoapi.coerce import CoercionError, check_storable, coerce_text, link_ref
-from autoapi.errors import ProblemError, unprocessable
+from autoapi.decode import FORM, OutOfRange, form_pairs, json_object, media_kind, multi
+from autoapi.errors import ProblemError, echo, unprocessable
 from autoapi.introspect import FieldSpec, ModelSpec
-from autoapi.validation import CHECK_BODY
+from autoapi.messages import pydantic_message
+
+CHECK_BODY = "autoapi.check_body"  # scope key: read_body calls it with the decoded body
 
 MAX_BODY = 1024 * 1024
 MAX_DEPTH = 90  # MongoDB refuses documents nested deeper than 100; leave room for the path
@@ -30,19 +36,27 @@ class Body:
 
 
 async def read_body(request: Request, spec: ModelSpec, model_name_key: str | None) -> Body:
-    """Read, decode and check a write body; any fault raises a 4xx ProblemError."""
+    """Read, decode (once) and check a write body; any fault raises a 4xx ProblemError."""
     raw = await _read_limited(request)
-    check = request.scope.get(CHECK_BODY)
-    if check is not None:  # the route's JSON Schema sees the body as the client sent it
-        check(raw, request.headers.get("content-type", ""))
-    if not raw.strip():
-        items: dict[str, Any] = {}
-    else:
-        items = _decode(raw, request.headers.get("content-type", ""), spec)
+    kind = media_kind(request.headers.get("content-type", ""))
+    sent: Mapping[str, Any] = {}
+    items: dict[str, Any] = {}
+    if kind is None and raw.strip():
+        raise _unsupported()
+    if kind == FORM:
+        pairs = form_pairs(raw)
+        sent = multi(pairs)  # strings, typed later by the schema's own declarations
+        items = _form(pairs, spec)
+    elif raw.strip():
+        items = json_object(raw)
+        sent = items
     ignored = READ_ONLY | ({model_name_key} if model_name_key else set())
     has_id = "_id" in items
-    ident = items.pop("_id", None)
-    data = build_data(spec, {k: v for k, v in items.items() if k not in ignored})
+    ident = items.get("_id")
+    data = build_data(spec, {k: v for k, v in items.items() if k not in ignored | {"_id"}})
+    check = request.scope.get(CHECK_BODY)
+    if check is not None:  # the route's JSON Schema sees the values as decoded above
+        check(sent, _scalars(items) if kind == FORM else None)
     return Body(data, ident, has_id)
 
 
@@ -64,55 +78,43 @@ def _too_large() -> ProblemError:
     return ProblemError(413, f"request body larger than {MAX_BODY} bytes")
 
 
-def _decode(raw: bytes, content_type: str, spec: ModelSpec) -> dict[str, Any]:
-    media = content_type.split(";")[0].strip().lower()
-    if media == "application/json" or media.endswith("+json"):
-        return _json_object(raw)
-    if media == "application/x-www-form-urlencoded":
-        return _form(raw, spec)
-    raise ProblemError(
+def _unsupported() -> ProblemError:
+    return ProblemError(
         415,
         "send application/json or application/x-www-form-urlencoded",
         headers={"Accept-Post": "application/json, application/x-www-form-urlencoded"},
     )
 
 
-def _json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(raw, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:
-        raise ProblemError(
-            400, f"invalid JSON body: {exc}", [{"field": "body", "message": "invalid JSON"}]
-        ) from None
-    if not isinstance(value, dict):
-        raise ProblemError(
-            400,
-            "the JSON body must be an object",
-            [{"field": "body", "message": "expected an object"}],
-        )
-    return value
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _form(raw: bytes, spec: ModelSpec) -> dict[str, Any]:
-    try:
-        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-    except UnicodeDecodeError:
-        raise ProblemError(400, "the form body is not UTF-8") from None
+def _form(pairs: list[tuple[str, str]], spec: ModelSpec) -> dict[str, Any]:
     items: dict[str, Any] = {}
     errors = []
     for key, value in pairs:
-        fld = spec.resolve(key)
+        fld = spec.resolve(key) if _path_fault(key) is None else None
         try:
             items[key] = coerce_text(fld, value) if fld and _coercible(fld) else value
-        except CoercionError as exc:
-            errors.append({"field": key, "message": str(exc)})
+        except CoercionError:
+            errors.append({"field": key, "message": _form_message(fld, value)})
     if errors:
         raise unprocessable(errors)
     return items
+
+
+def _scalars(items: Mapping[str, Any]) -> dict[str, Any]:
+    """The form values the model's field types made numbers or booleans, as JSON has them."""
+    return {k: v for k, v in items.items() if type(v) in (int, float, bool)}
+
+
+def _form_message(fld: FieldSpec | None, value: str) -> str:
+    # coerce_text's own text quotes pydantic; say it as every other 422 does
+    if fld is not None:
+        try:
+            fld.adapter.validate_python(value)
+        except ValidationError as exc:
+            return pydantic_message(exc.errors(include_url=False)[0])
+        except Exception:  # a custom validator's own error: its text is not for clients
+            pass
+    return "is not valid"
 
 
 def _coercible(fld: FieldSpec | None) -> bool:
@@ -125,14 +127,18 @@ def build_data(spec: ModelSpec, items: Mapping[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     errors: list[dict[str, str]] = []
     for key, value in items.items():
-        fld = spec.resolve(key) if key else None
+        fault = _path_fault(key)
+        if fault is not None:
+            errors.append({"field": key, "message": fault})
+            continue
+        fld = spec.resolve(key)
         if fld is None or fld.key == "_id":
-            errors.append({"field": key, "message": "unknown field"})
+            errors.append({"field": key, "message": "unknown field", "code": "unknown_field"})
             continue
         try:
             value = _checked_value(fld, value, key, errors)
         except CoercionError as exc:
-            errors.append({"field": key, "message": str(exc)})
+            errors.append({"field": key, "message": str(exc), "code": _code(exc)})
             continue
         _set_path(data, key.split("."), value)
     if errors:
@@ -158,18 +164,42 @@ def _checked_value(fld: FieldSpec, value: Any, path: str, errors: list[dict[str,
 def _check_storable_tree(value: Any, depth: int = 1) -> None:
     # Keys are checked here too: `$` or `.` in a stored key breaks queries on it later.
     if depth > MAX_DEPTH:
-        raise CoercionError(f"nested deeper than {MAX_DEPTH} levels, which MongoDB refuses")
+        raise _TooDeep(f"nested deeper than {MAX_DEPTH} levels, which MongoDB refuses")
     if isinstance(value, Mapping):
         for key, sub in value.items():
-            if not isinstance(key, str) or key.startswith("$") or "." in key:
-                raise CoercionError(f"key {key!r}: keys may not start with $ or contain a dot")
+            if not isinstance(key, str) or _segment_fault(key) or "." in key:
+                raise CoercionError(
+                    f"key {echo(key)}: keys may not be empty, start with $, "
+                    "or hold a dot or a NUL character"
+                )
             check_storable(key)
             _check_storable_tree(sub, depth + 1)
     elif isinstance(value, list):
         for item in value:
             _check_storable_tree(item, depth + 1)
+    elif isinstance(value, OutOfRange):
+        raise CoercionError(f"the number {echo(value.text)} is out of range for this field")
     else:
         check_storable(value)
+
+
+class _TooDeep(CoercionError):
+    """A value nested past the depth MongoDB stores."""
+
+
+def _code(exc: CoercionError) -> str:
+    return "limit_exceeded" if isinstance(exc, _TooDeep) else "invalid_value"
+
+
+def _path_fault(path: str) -> str | None:
+    """Why a body key (a dot path) cannot name a field, or None when its form is fine."""
+    if any(_segment_fault(part) for part in path.split(".")):
+        return "a key path may not have empty, $-led or NUL-bearing parts"
+    return None
+
+
+def _segment_fault(part: str) -> bool:
+    return not part or part.startswith("$") or "\x00" in part
 
 
 def _check_keys(
@@ -181,7 +211,9 @@ def _check_keys(
     for key, sub in value.items():
         fld = fields.get(key)
         if fld is None or fld.hidden:
-            errors.append({"field": f"{path}.{key}", "message": "unknown field"})
+            errors.append(
+                {"field": f"{path}.{key}", "message": "unknown field", "code": "unknown_field"}
+            )
         elif fld.children is not None:
             _checked_value(fld, sub, f"{path}.{key}", errors)
 

@@ -18,12 +18,15 @@ from starlette.responses import Response
 
 from autoapi import store
 from autoapi.bodies import read_body
-from autoapi.errors import ProblemError, unprocessable, validation_errors
+from autoapi.errors import ProblemError, not_found, unprocessable, validation_errors
 from autoapi.hooks import SAVED, Hooks, call, created, list_query
 from autoapi.introspect import ForwardRef, ModelSpec, Resource, ReverseRef
+from autoapi.links import check_links
+from autoapi.projection import check_projection
 from autoapi.query import ListQuery, and_filters, parse_list_query, parse_populate
 from autoapi.render import Renderer, instance_of
 from autoapi.serialize import JSONResponse
+from autoapi.validation import check_query, shaped
 from autoapi.writes import apply_paths
 
 
@@ -61,18 +64,19 @@ class Endpoints:
         ident = self._path_id(request)
         populate = self._populate(request)
         raw = await self._find_one(self.spec, {"_id": ident})
-        return JSONResponse(await self.ctx.renderer.render(self.spec, raw, request, populate))
+        return _respond(request, await self.ctx.renderer.render(self.spec, raw, request, populate))
 
     async def forward(self, request: Request, ref: ForwardRef) -> Response:
         """The linked document (null when unset or gone); a list of links → `{total, items}`."""
         key = ref.link.key
-        raw = await self._find_one(self.spec, {"_id": self._path_id(request)}, {key: 1})
+        ident = self._path_id(request)
         populate = self._populate(request, self.ctx.specs[ref.link.target])
+        raw = await self._find_one(self.spec, {"_id": ident}, {key: 1})
         docs = await self.ctx.renderer.render_linked(self.spec, raw, key, request, populate)
         if not ref.link.many:
-            return JSONResponse(docs[0] if docs else None)
+            return _respond(request, docs[0] if docs else None)
         items = [doc for doc in docs if doc is not None]
-        return JSONResponse({"total": len(items), "items": items})
+        return _respond(request, {"total": len(items), "items": items})
 
     async def reverse(self, request: Request, ref: ReverseRef) -> Response:
         ident = self._path_id(request)
@@ -84,37 +88,41 @@ class Endpoints:
     # -- writes --------------------------------------------------------------
 
     async def create(self, request: Request) -> Response:
-        body = await read_body(request, self.spec, self.ctx.model_name_key)
         populate = self._populate(request)
+        body = await read_body(request, self.spec, self.ctx.model_name_key)
         data = dict(body.data)
         if body.has_id:
             data["_id"] = self._body_id(body.id)
         if "api_post" in self.hooks.custom:
             _validate(self.spec.model, data)
+        await check_links(self.spec, body.data)
         doc = created(self.spec.model, await self._write(call(self.hooks.api_post, data, request)))
         raw = store.encode_document(doc)
         location = f"{str(request.url.replace(query='')).rstrip('/')}/{quote(str(doc.id), safe='')}"
         rendered = await self.ctx.renderer.render(self.spec, raw, request, populate)
-        return JSONResponse(rendered, status_code=201, headers={"Location": location})
+        return _respond(request, rendered, 201, {"Location": location})
 
     async def update(self, request: Request) -> Response:
         ident = self._path_id(request)
-        body = await read_body(request, self.spec, self.ctx.model_name_key)
         populate = self._populate(request)
+        body = await read_body(request, self.spec, self.ctx.model_name_key)
         if body.has_id and self._body_id(body.id) != ident:
             raise unprocessable([{"field": "_id", "message": "must equal the id in the path"}])
         doc = await self._instance(ident)
         if "api_put" in self.hooks.custom:
             apply_paths(self.spec, doc.model_copy(deep=True), body.data)  # validate only
+        await check_links(self.spec, body.data)
         saved = await self._write(call(self.hooks.api_put, doc, body.data, request))
         result = saved if isinstance(saved, Document) else doc
         raw = request.scope.get(SAVED, {}).get(id(result)) or store.encode_document(result)
-        return JSONResponse(await self.ctx.renderer.render(self.spec, raw, request, populate))
+        return _respond(request, await self.ctx.renderer.render(self.spec, raw, request, populate))
 
     async def delete(self, request: Request) -> Response:
-        doc = await self._instance(self._path_id(request))
+        ident = self._path_id(request)
+        check_query(request)
+        doc = await self._instance(ident)
         await self._write(call(self.hooks.api_delete, doc, request))
-        return JSONResponse({"success": True})
+        return _respond(request, {"success": True})
 
     # -- helpers -------------------------------------------------------------
 
@@ -123,8 +131,11 @@ class Endpoints:
         q = parse_list_query(
             spec, params, self.ctx.lookup, self.ctx.default_limit, self.ctx.max_limit
         )
+        check_projection(q.projection)  # belongs in the `fields` parser: a 400, not a 500
+        typed = {"offset": q.skip, "limit": q.limit}
+        check_query(request, {k: v for k, v in typed.items() if params.get(k, [""])[-1]})
         items, total = await self._run_list(request, spec, q, base)
-        return JSONResponse({"total": total, "items": items})
+        return _respond(request, {"total": total, "items": items})
 
     async def _run_list(
         self, request: Request, spec: ModelSpec, q: ListQuery, base: dict[str, Any]
@@ -176,7 +187,7 @@ class Endpoints:
     ) -> dict[str, Any]:
         raw = await store.find_one(spec.model, filter_, projection)
         if raw is None:
-            raise ProblemError(404, f"no {spec.name} with this id")
+            raise not_found(spec.name)
         return raw
 
     async def _instance(self, ident: Any) -> Document:
@@ -188,7 +199,7 @@ class Endpoints:
         except RevisionIdWasChanged:
             raise ProblemError(409, f"{self.spec.name} changed meanwhile; read it again") from None
         except DocumentNotFound:
-            raise ProblemError(404, f"no {self.spec.name} with this id") from None
+            raise not_found(self.spec.name) from None
         except PyMongoError as exc:  # a custom hook writing through Beanie or the driver
             raise store.db_problem(exc, model=self.spec.model) from exc
 
@@ -196,7 +207,7 @@ class Endpoints:
         try:
             return self.spec.parse_id(request.path_params["id"])
         except ValueError:
-            raise ProblemError(404, f"no {self.spec.name} with this id") from None
+            raise not_found(self.spec.name) from None
 
     def _body_id(self, value: Any) -> Any:
         try:
@@ -206,7 +217,16 @@ class Endpoints:
 
     def _populate(self, request: Request, spec: ModelSpec | None = None) -> tuple[str, ...]:
         params = {k: request.query_params.getlist(k) for k in ("populate", "populate[]")}
-        return parse_populate(spec or self.spec, params, self.ctx.lookup)
+        paths = parse_populate(spec or self.spec, params, self.ctx.lookup)
+        check_query(request)  # the route's querystring schema, after autoapi's own parse
+        return paths
+
+
+def _respond(
+    request: Request, payload: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """The JSON answer, shaped by the route's response schema (if any) before encoding."""
+    return JSONResponse(shaped(request, status, payload), status_code=status, headers=headers)
 
 
 def _validate(model: type[Document], data: dict[str, Any]) -> None:

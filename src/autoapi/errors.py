@@ -8,7 +8,6 @@ request: at most :data:`MAX_ERRORS` entries, and texts cut to a bounded length.
 from __future__ import annotations
 
 import http
-import logging
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
@@ -18,12 +17,17 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-logger = logging.getLogger("autoapi")
+from autoapi.requestid import current_request_id, get_logger
+
+logger = get_logger()
 
 PROBLEM_JSON = "application/problem+json"
 MAX_ERRORS: Final = 100
 MAX_ECHO: Final = 64  # characters of a client's value quoted back in a message
-MAX_TEXT: Final = 400  # characters of any one detail, field or message
+MAX_TEXT: Final = 400  # characters of the detail
+MAX_FIELD: Final = 128  # characters of an entry's field
+MAX_MESSAGE: Final = 200  # characters of an entry's message
+MAX_ENTRIES_TEXT: Final = 20_000  # characters of all entries together: the body stays small
 
 CODES: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -31,9 +35,12 @@ CODES: Final[Mapping[str, str]] = MappingProxyType(
         "method_not_allowed": "The route exists but does not answer this method.",
         "unauthorized": "The request carries no acceptable credentials.",
         "forbidden": "The credentials do not allow this method, model or field.",
-        "invalid_json": "The body or the `where` parameter is not valid JSON.",
+        "invalid_json": "The body or the `where` parameter is not valid JSON (duplicate keys "
+        "and NaN included).",
+        "invalid_encoding": "The body is not valid UTF-8.",
         "invalid_value": "A value has the wrong type or form for its field or parameter.",
         "unknown_field": "A field the model does not have, or does not show.",
+        "missing_link": "A link names a document that does not exist (or is outside your access).",
         "limit_exceeded": "A value goes past a limit: size, depth, count or length.",
         "unsafe_pattern": "A regular expression that could run for an unbounded time.",
         "not_searchable": "Text search needs a text index and a database that can search.",
@@ -93,6 +100,11 @@ class ProblemError(Exception):
         self.headers = dict(headers or {})
 
 
+def not_found(model_name: str) -> ProblemError:
+    """The one 404 of a route's id: unparseable and unknown ids read the same everywhere."""
+    return ProblemError(404, f"no {model_name} with this id")
+
+
 def echo(value: object) -> str:
     """A client's value, quoted for a message and cut to :data:`MAX_ECHO` characters."""
     text = value if isinstance(value, str) else repr(value)
@@ -110,11 +122,9 @@ def bad_request(param: str, message: str, code: str = "invalid_value") -> Proble
 def unprocessable(errors: Sequence[Mapping[str, str]], detail: str = "") -> ProblemError:
     fields = ", ".join(e["field"] for e in errors[:10])
     more = " and more" if len(errors) > 10 else ""
-    code = (
-        "unknown_field"
-        if errors and all(e.get("code") == "unknown_field" for e in errors)
-        else None
-    )
+    # entries that agree on one code (all unknown fields, all missing links) give it
+    codes = {e.get("code") for e in errors}
+    code = codes.pop() if len(codes) == 1 else None
     return ProblemError(422, detail or f"invalid fields: {fields}{more}", errors, code=code)
 
 
@@ -151,9 +161,11 @@ def problem_response(
         "code": code,
     }
     if errors:
-        body["errors"] = [_entry(e, code) for e in errors[:MAX_ERRORS]]
-        if len(errors) > MAX_ERRORS:
+        body["errors"] = entries = _entries(errors, code)
+        if len(entries) < len(errors):
             body["truncated"] = True
+    if status >= 500 and code in ("internal", "audit_failed"):
+        body["request_id"] = current_request_id()
     return JSONResponse(
         body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON
     )
@@ -173,7 +185,7 @@ def to_response(exc: BaseException) -> Response:
         return problem_response(
             422, "invalid fields: " + ", ".join(e["field"] for e in errors[:10]), errors
         )
-    logger.error("unhandled error in autoapi", exc_info=exc)
+    logger.error("unhandled error in autoapi: %s", type(exc).__name__, exc_info=exc)
     return problem_response(500, "An internal error occurred.")
 
 
@@ -182,14 +194,27 @@ async def handle(request: Request, exc: Exception) -> Response:
     return to_response(exc)
 
 
+def _entries(errors: Sequence[Mapping[str, str]], code: str) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    budget = MAX_ENTRIES_TEXT
+    for entry in errors[:MAX_ERRORS]:
+        cut = _entry(entry, code)
+        budget -= sum(len(k) + len(v) for k, v in cut.items())
+        if budget < 0:
+            break
+        out.append(cut)
+    return out
+
+
 def _entry(entry: Mapping[str, str], code: str) -> dict[str, str]:
-    out = {key: _cut(str(value)) for key, value in entry.items()}
+    limits = {"field": MAX_FIELD, "message": MAX_MESSAGE}
+    out = {key: _cut(str(value), limits.get(key, 64)) for key, value in entry.items()}
     out.setdefault("code", code)
     return out
 
 
-def _cut(text: str) -> str:
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+def _cut(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _title(status: int) -> str:

@@ -6,6 +6,7 @@ instead, built from the kind of fault and the expected type or bound, never the 
 
 from __future__ import annotations
 
+import json
 import typing
 from collections.abc import Mapping
 from typing import Any, Final
@@ -80,3 +81,83 @@ def pydantic_message(error: Mapping[str, Any]) -> str:
 def _short(value: Any) -> str:
     text = str(value)
     return text if len(text) <= MAX_CONTEXT else text[:MAX_CONTEXT] + "…"
+
+
+# -- jsonschema ------------------------------------------------------------------------
+
+TYPES: Final[Mapping[str, str]] = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "a list",
+    "null": "null",
+}
+FORMATS: Final[Mapping[str, str]] = {
+    "date": "a date (YYYY-MM-DD)",
+    "date-time": "a date and time (ISO 8601)",
+    "time": "a time (HH:MM:SS)",
+    "email": "an email address",
+    "idn-email": "an email address",
+    "uri": "a URI",
+    "uri-reference": "a URI reference",
+    "uuid": "a UUID",
+    "ipv4": "an IPv4 address",
+    "ipv6": "an IPv6 address",
+    "hostname": "a host name",
+    "duration": "an ISO 8601 duration",
+    "regex": "a regular expression",
+}
+SCHEMA: Final[Mapping[str, str]] = {
+    "required": "is required",
+    "minLength": "is too short (at least {} characters)",
+    "maxLength": "is too long (at most {} characters)",
+    "pattern": "does not have the expected form",
+    "minimum": "must be at least {}",
+    "maximum": "must be at most {}",
+    "exclusiveMinimum": "must be greater than {}",
+    "exclusiveMaximum": "must be less than {}",
+    "multipleOf": "must be a multiple of {}",
+    "minItems": "has too few items (at least {})",
+    "maxItems": "has too many items (at most {})",
+    "uniqueItems": "must not repeat an item",
+    "minProperties": "has too few keys (at least {})",
+    "maxProperties": "has too many keys (at most {})",
+    "additionalProperties": "is not allowed",
+    "unevaluatedProperties": "is not allowed",
+    "propertyNames": "has a key that is not allowed",
+    "not": "is not allowed",
+    "contains": "has no item of the expected kind",
+    "dependentRequired": "needs other fields that are missing",
+}
+MAX_CHOICES = 10
+
+
+def schema_message(keyword: str, expected: Any) -> str:
+    """The message for a JSON Schema keyword that failed, with the keyword's own value.
+
+    The failing value is never quoted (jsonschema's texts are its repr), nor a `pattern`.
+    """
+    if keyword == "type":
+        names = [expected] if isinstance(expected, str) else list(expected or [])
+        return "must be " + " or ".join(TYPES.get(str(n), str(n)) for n in names)
+    if keyword == "format":
+        return "must be " + FORMATS.get(str(expected), f"of the form {_short(expected)}")
+    if keyword == "enum" and isinstance(expected, list):
+        shown = ", ".join(_choice(v) for v in expected[:MAX_CHOICES])
+        return f"must be one of: {shown}" + (", …" if len(expected) > MAX_CHOICES else "")
+    if keyword == "const":
+        return f"must be {_choice(expected)}"
+    if keyword == "false":
+        return "is not allowed"
+    if keyword == "minLength" and expected == 1:
+        return "must not be empty"
+    template = SCHEMA.get(keyword)
+    if template is None:
+        return "is not valid"
+    return template.format(_short(expected)) if "{}" in template else template
+
+
+def _choice(value: Any) -> str:
+    return _short(json.dumps(value, ensure_ascii=False, default=str))

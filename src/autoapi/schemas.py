@@ -1,4 +1,4 @@
-"""JSON Schema entries (SPEC §8): load, check and merge them when `AutoAPI` is built.
+"""JSON Schema entries: load, check and merge them when `AutoAPI` is built.
 
 An entry names a collection and holds `ref` schemas (registered by `$id`) and per-route
 schemas (`routeGet`, `routeList`, `routePost`, `routePut`, `routePatch`, `routeDelete`).
@@ -98,7 +98,7 @@ def build_schema_set(
     schema_dir: str | Path | None = None,
     options: SchemaOptions | None = None,
 ) -> SchemaSet:
-    """Load, check and merge the entries of `schemas` and `schema_dir` (SPEC §8)."""
+    """Load, check and merge the entries of `schemas` and `schema_dir`."""
     options = options or SchemaOptions()
     entries, overridden = _winners(resources, _explicit(schemas), _from_dir(schema_dir))
     for collection, entry in overridden:  # not used, but a broken file is still an error
@@ -287,8 +287,8 @@ def _statuses(source: str, key: str, response: Any) -> dict[str, Any]:
 
 
 def _check_parts(source: str, key: str, given: Mapping[str, Any]) -> None:
-    # Only what the entry wrote: the defaults are valid (tested), and deep-merging valid
-    # schemas keyword by keyword keeps them valid. Checking the merged ones costs 50x more.
+    # Only what the entry wrote: the defaults are valid (tested), and a part the entry gives
+    # replaces its default whole.
     for part in ("querystring", "params", "body"):
         if part in given:
             check_schema(given[part], f"{key}.{part}", source)

@@ -188,6 +188,17 @@ async def fetch_by_ids(model: type[Document], ids: Sequence[Any]) -> dict[Any, S
     return {doc["_id"]: doc for doc in found}
 
 
+async def existing_ids(model: type[Document], ids: Sequence[Any]) -> set[Any]:
+    """Which of these ids name a stored document of `model`: one `$in` query, ids only."""
+    if not ids:
+        return set()
+    wanted = list(dict.fromkeys(ids))
+    found = await find_many(
+        model, {"_id": {"$in": wanted}}, projection={"_id": 1}, limit=len(wanted)
+    )
+    return {doc["_id"] for doc in found}
+
+
 # -- the Beanie query handed to `on_list_query` --------------------------------------------
 
 

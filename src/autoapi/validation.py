@@ -1,36 +1,40 @@
-"""Request validation and response shaping with a route's JSON Schemas (SPEC §8).
+"""Request validation and response shaping with a route's JSON Schemas.
 
-Query strings and path parameters are strings: before validation each value is converted
-to the type its property declares (integer, number, boolean, array), as Fastify's Ajv does.
-Responses go through :mod:`autoapi.whitelist`.
+Nothing here parses a request again: the route's handler parses the query string and decodes
+the body once, then hands the values to the checks below (the query string with the list
+options typed as autoapi's own parser read them; a form with each value converted to the
+type its property declares, as Fastify's Ajv does). Responses are shaped before they are
+encoded, with the whitelist of :mod:`autoapi.whitelist` compiled once per status.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl
 
 from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError
 from referencing import Registry
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from autoapi.errors import ProblemError, unprocessable
+from autoapi.bodies import CHECK_BODY
+from autoapi.errors import ProblemError, not_found, unprocessable
+from autoapi.messages import schema_message
 from autoapi.schemas import RouteSchemas, validator_class
 from autoapi.schemautil import Pair, flatten, item_pairs, property_pairs, resource, types_of
-from autoapi.whitelist import Whitelist
+from autoapi.whitelist import Whitelist, apply
 
 Handler = Callable[[Request], Awaitable[Response]]
 
-CHECK_BODY = "autoapi.check_body"  # scope key: read_body calls it with the raw body
+CHECK_QUERY = "autoapi.check_query"  # scope key: the handler calls it after its own parse
+SHAPE = "autoapi.shape"  # scope key: the handler shapes its payload with it
 INTEGER = re.compile(r"[+-]?[0-9]+")
 NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 FORMATS = FormatChecker()
+_UNSET = object()
 
 
 class RouteValidator:
@@ -44,45 +48,56 @@ class RouteValidator:
         self.params = _compile(route.params, registry)
         self.body = _compile(route.body, registry)
         self.whitelist = Whitelist()
+        self._shapes: dict[int, Any] = {}
 
     def check_params(self, params: Mapping[str, str]) -> None:
-        """A path parameter its schema refuses names no document: 404."""
+        """A path parameter its schema refuses names no document: the route's usual 404."""
         if self.params is None:
             return
-        errors = _problems(self.params, self._coerced(self.params, _single(params)), "params")
-        if errors:
-            raise ProblemError(404, f"no {self.model_name} with this id", errors)
+        values = self._coerced(self.params, {k: [str(v)] for k, v in params.items()})
+        if _problems(self.params, values, "params"):
+            raise not_found(self.model_name)
 
-    def check_query(self, request: Request) -> None:
-        """400 naming each query parameter the querystring schema refuses."""
+    def check_query(self, values: Mapping[str, list[str]], typed: Mapping[str, Any]) -> None:
+        """400 naming each query parameter the querystring schema refuses.
+
+        `typed` holds the values autoapi's own parser read (`limit` as an int): a value reads
+        the same to both, so the parser's answer and the schema's never disagree.
+        """
         if self.query is None:
             return
-        values: dict[str, list[str]] = {}
-        for key, value in request.query_params.multi_items():
-            values.setdefault(key, []).append(value)
-        errors = _problems(self.query, self._coerced(self.query, values), "querystring")
+        instance = {**self._coerced(self.query, values), **typed}
+        errors = _problems(self.query, instance, "querystring")
+        if len(errors) == 1:
+            raise ProblemError(400, f"{errors[0]['field']}: {errors[0]['message']}", errors)
         if errors:
             names = ", ".join(dict.fromkeys(e["field"] for e in errors))
             raise ProblemError(400, f"invalid query parameters: {names}", errors)
 
-    def check_body(self, raw: bytes, content_type: str) -> None:
-        """422 naming each field the body schema refuses; other faults are left to read_body."""
+    def check_body(self, sent: Mapping[str, Any], form: Mapping[str, Any] | None) -> None:
+        """422 naming each field the body schema refuses.
+
+        For a form, `sent` holds its strings and `form` the values the model's field types
+        made numbers or booleans: a property the schema gives no type gets those.
+        """
         if self.body is None:
             return
-        value = _decoded(raw, content_type)
-        if isinstance(value, dict) and _is_form(content_type):
-            value = self._coerced(self.body, value)
-        if value is not None:
-            errors = _problems(self.body, value, "body")
-            if errors:
-                raise unprocessable(errors)
+        value: Mapping[str, Any] = sent
+        if form is not None:
+            value = self._coerced(self.body, sent)
+            value = {k: form.get(k, v) if isinstance(v, str) else v for k, v in value.items()}
+        errors = _problems(self.body, value, "body")
+        if errors:
+            raise unprocessable(errors)
 
     def shape(self, status: int, payload: Any) -> Any:
         """The payload as the response schema for `status` allows, or as is without one."""
-        schema = self.route.response_for(status)
-        if schema is None:
-            return payload
-        return self.whitelist.shape(payload, flatten(schema, self._root(schema)))
+        node = self._shapes.get(status, _UNSET)
+        if node is _UNSET:
+            schema = self.route.response_for(status)
+            pairs = None if schema is None else flatten(schema, self._root(schema))
+            node = self._shapes[status] = self.whitelist.compile(pairs or [])
+        return payload if node is None else apply(node, payload)
 
     def _coerced(self, validator: Any, values: Mapping[str, list[str]]) -> dict[str, Any]:
         return coerce_strings(flatten(validator.schema, self._root(validator.schema)), values)
@@ -92,34 +107,34 @@ class RouteValidator:
 
 
 def guard(handler: Handler, route: RouteValidator) -> Handler:
-    """Wrap a route handler: check params and query, hand the body check on, shape the answer."""
+    """Wrap a route handler: check the path, hand the other checks and the shaping on."""
 
     async def guarded(request: Request) -> Response:
         route.check_params(request.path_params)
-        route.check_query(request)
+        request.scope[CHECK_QUERY] = route.check_query
         if route.body is not None:
             request.scope[CHECK_BODY] = route.check_body
-        response = await handler(request)
-        return _shaped(response, route)
+        if route.route.response:
+            request.scope[SHAPE] = route.shape
+        return await handler(request)
 
     return guarded
 
 
-def _shaped(response: Response, route: RouteValidator) -> Response:
-    status = response.status_code
-    if not 200 <= status < 300 or response.media_type != "application/json":
-        return response
-    if route.route.response_for(status) is None:
-        return response
-    payload = route.shape(status, json.loads(bytes(response.body)))
-    new = JSONResponse(payload, status_code=status, background=response.background)
-    kept = [
-        (k, v)
-        for k, v in response.raw_headers
-        if k.lower() not in (b"content-length", b"content-type")
-    ]
-    new.raw_headers = kept + new.raw_headers
-    return new
+def check_query(request: Request, typed: Mapping[str, Any] | None = None) -> None:
+    """Run the route's querystring schema, if any, once the handler has parsed the options."""
+    check = request.scope.get(CHECK_QUERY)
+    if check is not None:
+        values: dict[str, list[str]] = {}
+        for key, value in request.query_params.multi_items():
+            values.setdefault(key, []).append(value)
+        check(values, typed or {})
+
+
+def shaped(request: Request, status: int, payload: Any) -> Any:
+    """`payload` as the route's response schema for `status` allows it."""
+    shape = request.scope.get(SHAPE)
+    return payload if shape is None or not 200 <= status < 300 else shape(status, payload)
 
 
 # -- schemas -------------------------------------------------------------------------
@@ -160,33 +175,6 @@ def _scalar(text: str, types: set[str]) -> Any:
     return text
 
 
-def _single(params: Mapping[str, Any]) -> dict[str, list[str]]:
-    return {k: [str(v)] for k, v in params.items()}
-
-
-def _is_form(content_type: str) -> bool:
-    return content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
-
-
-def _decoded(raw: bytes, content_type: str) -> Any:
-    """The body as sent: JSON as is, a form as lists of strings; None when undecodable."""
-    if not raw.strip():
-        return {}
-    media = content_type.split(";")[0].strip().lower()
-    try:
-        if _is_form(content_type):
-            form: dict[str, list[str]] = {}
-            for key, value in parse_qsl(raw.decode("utf-8"), keep_blank_values=True):
-                form.setdefault(key, []).append(value)
-            return form
-        if media == "application/json" or media.endswith("+json"):
-            value = json.loads(raw)
-            return value if isinstance(value, dict) else None
-    except (ValueError, RecursionError):
-        pass  # read_body answers this with its own 400
-    return None
-
-
 # -- errors --------------------------------------------------------------------------
 
 
@@ -204,7 +192,8 @@ def _problems(validator: Any, instance: Any, root: str) -> list[dict[str, str]]:
 
 
 def _describe(error: ValidationError) -> list[tuple[str, str]]:
-    path = [str(p) for p in error.absolute_path]
+    # Array indexes are left out, as in pydantic's messages: `tags`, not `tags.3`.
+    path = [str(p) for p in error.absolute_path if not isinstance(p, int)]
     instance = error.instance
     if error.validator == "required" and isinstance(instance, dict):
         wanted: Any = error.validator_value
@@ -212,10 +201,15 @@ def _describe(error: ValidationError) -> list[tuple[str, str]]:
         return [(_join(path, n), "is required") for n in missing]
     if error.validator == "additionalProperties" and isinstance(instance, dict):
         extra = _additional(error.schema, instance)
-        return [(_join(path, n), "is not allowed") for n in extra] or [(_join(path), error.message)]
+        return [(_join(path, n), "is not allowed") for n in extra] or [(_join(path), _text(error))]
     if error.validator in ("anyOf", "oneOf") and error.context:
         return _describe(_closest(error.context))
-    return [(_join(path), error.message)]
+    return [(_join(path), _text(error))]
+
+
+def _text(error: ValidationError) -> str:
+    keyword = "false" if error.validator is None else str(error.validator)
+    return schema_message(keyword, error.validator_value)
 
 
 def _closest(errors: list[ValidationError]) -> ValidationError:
