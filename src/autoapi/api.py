@@ -16,12 +16,21 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Receive, Scope, Send
 
+from autoapi import policy as policies
 from autoapi import store
+from autoapi.audit import Auditor, Sink
 from autoapi.docs import doc_routes
 from autoapi.endpoints import Context, Endpoints
 from autoapi.errors import ProblemError, problem_response, to_response
 from autoapi.hooks import Hooks, call, find_hooks
-from autoapi.introspect import ModelSpec, Resource, build_resources, inspect_model
+from autoapi.introspect import (
+    ModelSpec,
+    Resource,
+    build_resources,
+    collection_name,
+    inspect_model,
+)
+from autoapi.metrics import Metrics
 from autoapi.modelschema import SchemaOptions
 from autoapi.render import Renderer
 from autoapi.schemas import build_schema_set
@@ -56,6 +65,9 @@ class AutoAPI:
         default_limit: int | None = None,
         max_limit: int = 1000,
         max_time_ms: int | None = 10_000,
+        policy: policies.Policy | None = None,
+        audit: Sink | None = None,
+        metrics: bool = False,
     ) -> None:
         self.models = _check_models(models)
         self.methods = _check_methods(methods)
@@ -66,7 +78,12 @@ class AutoAPI:
         self.model_name_key = _model_name_key(expose_model_name)
         specs = _all_specs(self.models)
         hooks = {model: find_hooks(model) for model in specs}
+        self.policy = policy
+        if policy is not None and hasattr(policy, "check_models"):
+            policy.check_models(self.models, hooks)
         self.renderer = Renderer(specs, hooks, expose_version_key, self.model_name_key)
+        self.auditor = None if audit is None else Auditor(audit, self.renderer.render_stored)
+        self.metrics = Metrics() if metrics else None
         self.context = Context(
             specs, hooks, self.renderer, default_limit, max_limit, max_time_ms, self.model_name_key
         )
@@ -105,12 +122,25 @@ class AutoAPI:
         routes: list[BaseRoute] = []
         for resource in self.resources.values():
             routes += self._resource_routes(resource)
+        if self.metrics is not None:
+            routes.append(self._metrics_route(self.metrics))
         return routes + doc_routes(self)
+
+    def _metrics_route(self, metrics: Metrics) -> Route:
+        if "metrics" in self.resources:
+            raise ValueError("metrics=True needs /metrics, which the collection 'metrics' takes")
+
+        async def endpoint(request: Request) -> Response:
+            refused = await self._authorized(request)
+            return refused if refused is not None else metrics.exposition()
+
+        return Route("/metrics", endpoint, methods=["GET"])
 
     def _resource_routes(self, resource: Resource) -> list[BaseRoute]:
         ep = Endpoints(self.context, resource)
         path = resource.path
         checked = self._checked(resource)
+        model = resource.model
         routes: list[BaseRoute] = [
             self._route(
                 path,
@@ -118,6 +148,7 @@ class AutoAPI:
                     "list": checked("routeList", ep.collection),
                     "post": checked("routePost", ep.create),
                 },
+                model,
             ),
             self._route(
                 path + "/{id}",
@@ -127,14 +158,19 @@ class AutoAPI:
                     "patch": checked("routePatch", ep.update),
                     "delete": checked("routeDelete", ep.delete),
                 },
+                model,
             ),
         ]
+        # Forward routes need `get` on the target; reverse ones `get` on the parent and
+        # `list` on the child.
         for fwd in resource.forward:
-            routes.append(self._route(f"{path}/{{id}}/{fwd.name}", {"get": _bind(ep.forward, fwd)}))
+            needs = ((model, "get"), (fwd.link.target, "get"))
+            handlers = {"get": _bind(ep.forward, fwd)}
+            routes.append(self._route(f"{path}/{{id}}/{fwd.name}", handlers, model, needs))
         for rev in resource.reverse:
-            routes.append(
-                self._route(f"{path}/{{id}}/{rev.name}", {"list": _bind(ep.reverse, rev)})
-            )
+            needs = ((model, "get"), (rev.child, "list"))
+            handlers = {"list": _bind(ep.reverse, rev)}
+            routes.append(self._route(f"{path}/{{id}}/{rev.name}", handlers, model, needs))
         return routes
 
     def _checked(self, resource: Resource) -> Callable[[str, Handler], Handler]:
@@ -150,13 +186,24 @@ class AutoAPI:
 
         return wrap
 
-    def _route(self, path: str, by_name: Mapping[str, Handler]) -> Route:
+    def _route(
+        self,
+        path: str,
+        by_name: Mapping[str, Handler],
+        model: type[Document],
+        needs: Sequence[tuple[type[Document], str]] | None = None,
+    ) -> Route:
+        """One path's methods; `needs` is what the policy must grant (default: the method
+        on `model`)."""
         handlers = {_HTTP[name]: fn for name, fn in by_name.items() if name in self.methods}
+        grants = {_HTTP[name]: needs or ((model, name),) for name in by_name}
         if "GET" in handlers:
             handlers["HEAD"] = _head(handlers["GET"])
+            grants["HEAD"] = grants["GET"]
         allow = ", ".join([*handlers, "OPTIONS"] if "options" in self.methods else handlers)
         if "options" in self.methods:
-            handlers["OPTIONS"] = lambda request: _options(allow)
+            handlers["OPTIONS"] = lambda request: self._options(request, handlers, grants, allow)
+            grants["OPTIONS"] = ()
 
         async def endpoint(request: Request) -> Response:
             handler = handlers.get(request.method)
@@ -166,11 +213,34 @@ class AutoAPI:
                 )
             try:
                 refused = await self._authorized(request)
-                return refused if refused is not None else await handler(request)
+                if refused is not None:
+                    return refused
+                with policies.opened(self.policy, request):
+                    for needed, method in grants[request.method]:
+                        await policies.require(request, needed, method)
+                    return await handler(request)
             except Exception as exc:
                 return to_response(exc)
 
-        return Route(path, _Dispatch(endpoint), methods=None)
+        counted = (
+            endpoint
+            if self.metrics is None
+            else self.metrics.instrument(endpoint, collection_name(model), path)
+        )
+        return Route(path, _Dispatch(counted), methods=None)
+
+    async def _options(
+        self,
+        request: Request,
+        handlers: Mapping[str, Handler],
+        grants: Mapping[str, Sequence[tuple[type[Document], str]]],
+        allow: str,
+    ) -> Response:
+        """204 with `Allow`: the enabled methods the policy grants to this request."""
+        if self.policy is None:
+            return await _options(allow)
+        granted = [m for m in handlers if await policies.granted(request, grants[m])]
+        return await _options(", ".join(granted))
 
     async def _authorized(self, request: Request) -> Response | None:
         """Run `check_auth` before anything else (the body is still unread).
