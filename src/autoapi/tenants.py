@@ -92,7 +92,7 @@ class TenantPolicy:
             raise ValueError(
                 f"{model.__name__} has custom write hooks ({', '.join(sorted(custom))}); under "
                 f"tenant_policy(database=...) they must write through autoapi.store: say so "
-                f"with `{USES_STORE} = True` on the class"
+                f"with `{USES_STORE}: ClassVar[bool] = True` on the class"
             )
 
 
