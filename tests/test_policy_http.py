@@ -15,8 +15,8 @@ from starlette.requests import Request
 from autoapi import Access, AutoAPI, store, tenant_policy
 from autoapi.roundtrips import counting
 from tests.conftest import MakeClient, assert_problem
-from tests.models import ALL_MODELS, Author, Book, Publisher
-from tests.tenant_models import TENANT_MODELS, Country, Note, User
+from tests.models import Author, Book, Publisher
+from tests.tenant_models import TENANT_MODELS, Country
 from tests.test_tenants import A, B, new_note, new_user, tenant_database
 
 Rules = dict[type[Document], Any]

@@ -5,16 +5,16 @@ Every test runs twice (`strategy` = "field" / "database"); docs/policy.md names 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from bson import ObjectId
 
-from autoapi import store, tenant_policy
+from autoapi import tenant_policy
 from tests.conftest import MONGODB_URL, RUN_DATABASE, MakeClient, assert_problem
-from tests.tenant_models import TENANT_MODELS, Country, Loose, Note, User
+from tests.tenant_models import TENANT_MODELS, Country
 
 A = {"X-Tenant-ID": "acme"}
 B = {"X-Tenant-ID": "beta"}
