@@ -17,9 +17,10 @@ from autoapi.roundtrips import counting
 from tests.conftest import MakeClient, assert_problem
 from tests.models import Author, Book, Publisher
 from tests.tenant_models import TENANT_MODELS, Country
-from tests.test_tenants import A, B, new_note, new_user, tenant_database
+from tests.test_tenants import A, B, clean_tenants, new_note, new_user, tenant_database
 
 Rules = dict[type[Document], Any]
+__all__ = ["clean_tenants"]  # the fixture: tenant databases start empty
 
 
 def table_policy(rules: Rules, calls: list[type[Document]] | None = None) -> Callable[..., Any]:

@@ -29,18 +29,21 @@ def strategy(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-async def api(
-    make_client: MakeClient, database: Any, strategy: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    placed = tenant_database if strategy == "database" else None
-    client = await make_client(
-        TENANT_MODELS, policy=tenant_policy(shared=[Country], database=placed)
-    )
-    yield client
+@pytest.fixture(autouse=True)
+async def clean_tenants(database: Any) -> AsyncIterator[None]:
+    """Tenant databases start empty (a real server keeps them between tests)."""
+    for tenant in ("acme", "beta"):
+        await database.client.drop_database(tenant_database(tenant))
+    yield
     if MONGODB_URL:
         for tenant in ("acme", "beta"):
             await database.client.drop_database(tenant_database(tenant))
+
+
+@pytest.fixture
+async def api(make_client: MakeClient, strategy: str) -> httpx.AsyncClient:
+    placed = tenant_database if strategy == "database" else None
+    return await make_client(TENANT_MODELS, policy=tenant_policy(shared=[Country], database=placed))
 
 
 async def new_user(api: httpx.AsyncClient, headers: dict[str, str], **values: Any) -> str:
