@@ -15,12 +15,21 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, Router
 from starlette.types import Receive, Scope, Send
 
+from autoapi import policy as policies
 from autoapi import store
+from autoapi.audit import Auditor, Sink
 from autoapi.docs import doc_routes
 from autoapi.endpoints import Context, Endpoints
 from autoapi.errors import ProblemError, problem_response, to_response
 from autoapi.hooks import Hooks, call, find_hooks
-from autoapi.introspect import ModelSpec, Resource, build_resources, inspect_model
+from autoapi.introspect import (
+    ModelSpec,
+    Resource,
+    build_resources,
+    collection_name,
+    inspect_model,
+)
+from autoapi.metrics import Metrics
 from autoapi.modelschema import SchemaOptions
 from autoapi.openapi import OpenAPIInfo, openapi_document
 from autoapi.render import Renderer
@@ -60,6 +69,9 @@ class AutoAPI:
         title: str = "autoapi",
         version: str | None = None,
         security: Mapping[str, Mapping[str, Any]] | None = None,
+        policy: policies.Policy | None = None,
+        audit: Sink | None = None,
+        metrics: bool = False,
     ) -> None:
         self.models = _check_models(models)
         self.methods = _check_methods(methods)
@@ -70,7 +82,12 @@ class AutoAPI:
         self.model_name_key = _model_name_key(expose_model_name)
         specs = _all_specs(self.models)
         hooks = {model: find_hooks(model) for model in specs}
+        self.policy = policy
+        if policy is not None and hasattr(policy, "check_models"):
+            policy.check_models(self.models, hooks)
         self.renderer = Renderer(specs, hooks, expose_version_key, self.model_name_key)
+        self.auditor = None if audit is None else Auditor(audit, self.renderer.render_stored)
+        self.metrics = Metrics() if metrics else None
         self.context = Context(
             specs, hooks, self.renderer, default_limit, max_limit, max_time_ms, self.model_name_key
         )
@@ -118,12 +135,25 @@ class AutoAPI:
         routes: list[BaseRoute] = []
         for resource in self.resources.values():
             routes += self._resource_routes(resource)
+        if self.metrics is not None:
+            routes.append(self._metrics_route(self.metrics))
         return routes + doc_routes(self)
+
+    def _metrics_route(self, metrics: Metrics) -> Route:
+        if "metrics" in self.resources:
+            raise ValueError("metrics=True needs /metrics, which the collection 'metrics' takes")
+
+        async def endpoint(request: Request) -> Response:
+            refused = await self._authorized(request)
+            return refused if refused is not None else metrics.exposition()
+
+        return Route("/metrics", endpoint, methods=["GET"])
 
     def _resource_routes(self, resource: Resource) -> list[BaseRoute]:
         ep = Endpoints(self.context, resource)
         path = resource.path
         checked = self._checked(resource)
+        model = resource.model
 
         def table(shape: Shape) -> dict[str, tuple[str, Handler]]:
             return {
@@ -131,24 +161,22 @@ class AutoAPI:
             }
 
         routes: list[BaseRoute] = [
-            self._route(path, table("collection")),
-            self._route(path + "/{id}", table("item")),
+            self._route(path, table("collection"), model),
+            self._route(path + "/{id}", table("item"), model),
         ]
+        # Forward routes need `get` on the target; reverse ones `get` on the parent and
+        # `list` on the child.
         (fwd_kind,), (rev_kind,) = of_shape("forward"), of_shape("reverse")
         for fwd in resource.forward:
             handler = _bind(getattr(ep, fwd_kind.handler), fwd)
-            routes.append(
-                self._route(
-                    f"{path}/{{id}}/{fwd.name}", {fwd_kind.method: (fwd_kind.http, handler)}
-                )
-            )
+            needs = ((model, "get"), (fwd.link.target, "get"))
+            handlers = {fwd_kind.method: (fwd_kind.http, handler)}
+            routes.append(self._route(f"{path}/{{id}}/{fwd.name}", handlers, model, needs))
         for rev in resource.reverse:
             handler = _bind(getattr(ep, rev_kind.handler), rev)
-            routes.append(
-                self._route(
-                    f"{path}/{{id}}/{rev.name}", {rev_kind.method: (rev_kind.http, handler)}
-                )
-            )
+            needs = ((model, "get"), (rev.child, "list"))
+            handlers = {rev_kind.method: (rev_kind.http, handler)}
+            routes.append(self._route(f"{path}/{{id}}/{rev.name}", handlers, model, needs))
         return routes
 
     def _checked(self, resource: Resource) -> Callable[[str | None, Handler], Handler]:
@@ -164,14 +192,24 @@ class AutoAPI:
 
         return wrap
 
-    def _route(self, path: str, by_name: Mapping[str, tuple[str, Handler]]) -> Route:
-        """A route answering the enabled methods of `by_name` (method name → verb, handler)."""
+    def _route(
+        self,
+        path: str,
+        by_name: Mapping[str, tuple[str, Handler]],
+        model: type[Document],
+        needs: Sequence[tuple[type[Document], str]] | None = None,
+    ) -> Route:
+        """One path's enabled methods (method name → verb, handler); `needs` is what the
+        policy must grant (default: the method on `model`)."""
         handlers = {verb: fn for name, (verb, fn) in by_name.items() if name in self.methods}
+        grants = {verb: needs or ((model, name),) for name, (verb, _) in by_name.items()}
         if "GET" in handlers:
             handlers["HEAD"] = _head(handlers["GET"])
+            grants["HEAD"] = grants["GET"]
         allow = ", ".join([*handlers, "OPTIONS"] if "options" in self.methods else handlers)
         if "options" in self.methods:
-            handlers["OPTIONS"] = lambda request: _options(allow)
+            handlers["OPTIONS"] = lambda request: self._options(request, handlers, grants, allow)
+            grants["OPTIONS"] = ()
 
         async def endpoint(request: Request) -> Response:
             handler = handlers.get(request.method)
@@ -181,11 +219,34 @@ class AutoAPI:
                 )
             try:
                 refused = await self._authorized(request)
-                return refused if refused is not None else await handler(request)
+                if refused is not None:
+                    return refused
+                with policies.opened(self.policy, request):
+                    for needed, method in grants[request.method]:
+                        await policies.require(request, needed, method)
+                    return await handler(request)
             except Exception as exc:
                 return to_response(exc)
 
-        return Route(path, _Dispatch(endpoint), methods=None)
+        counted = (
+            endpoint
+            if self.metrics is None
+            else self.metrics.instrument(endpoint, collection_name(model), path)
+        )
+        return Route(path, _Dispatch(counted), methods=None)
+
+    async def _options(
+        self,
+        request: Request,
+        handlers: Mapping[str, Handler],
+        grants: Mapping[str, Sequence[tuple[type[Document], str]]],
+        allow: str,
+    ) -> Response:
+        """204 with `Allow`: the enabled methods the policy grants to this request."""
+        if self.policy is None:
+            return await _options(allow)
+        granted = [m for m in handlers if await policies.granted(request, grants[m])]
+        return await _options(", ".join(granted))
 
     async def _authorized(self, request: Request) -> Response | None:
         """Run `check_auth` before anything else (the body is still unread).

@@ -16,7 +16,8 @@ from pymongo.errors import PyMongoError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from autoapi import store
+from autoapi import audit, store
+from autoapi import policy as policies
 from autoapi.bodies import read_body
 from autoapi.errors import ProblemError, not_found, unprocessable, validation_errors
 from autoapi.hooks import SAVED, Hooks, call, created, list_query
@@ -62,7 +63,7 @@ class Endpoints:
 
     async def get(self, request: Request) -> Response:
         ident = self._path_id(request)
-        populate = self._populate(request)
+        populate = await self._populate(request)
         raw = await self._find_one(self.spec, {"_id": ident})
         return _respond(request, await self.ctx.renderer.render(self.spec, raw, request, populate))
 
@@ -70,7 +71,9 @@ class Endpoints:
         """The linked document (null when unset or gone); a list of links → `{total, items}`."""
         key = ref.link.key
         ident = self._path_id(request)
-        populate = self._populate(request, self.ctx.specs[ref.link.target])
+        if not (await policies.access_for(request, self.spec.model)).readable(key):
+            raise ProblemError(404, "no route here")  # a link hidden from this request
+        populate = await self._populate(request, self.ctx.specs[ref.link.target])
         raw = await self._find_one(self.spec, {"_id": ident}, {key: 1})
         docs = await self.ctx.renderer.render_linked(self.spec, raw, key, request, populate)
         if not ref.link.many:
@@ -88,9 +91,11 @@ class Endpoints:
     # -- writes --------------------------------------------------------------
 
     async def create(self, request: Request) -> Response:
-        populate = self._populate(request)
+        populate = await self._populate(request)
         body = await read_body(request, self.spec, self.ctx.model_name_key)
-        data = dict(body.data)
+        access = await policies.access_for(request, self.spec.model)
+        access.check_body(body.data)
+        data = access.stamped(body.data)  # stamps before validation
         if body.has_id:
             data["_id"] = self._body_id(body.id)
         if "api_post" in self.hooks.custom:
@@ -98,42 +103,49 @@ class Endpoints:
         await check_links(self.spec, body.data)
         doc = created(self.spec.model, await self._write(call(self.hooks.api_post, data, request)))
         raw = store.encode_document(doc)
+        await audit.record(request, self.spec.model, "create", None, raw)
         location = f"{str(request.url.replace(query='')).rstrip('/')}/{quote(str(doc.id), safe='')}"
         rendered = await self.ctx.renderer.render(self.spec, raw, request, populate)
         return _respond(request, rendered, 201, {"Location": location})
 
     async def update(self, request: Request) -> Response:
         ident = self._path_id(request)
-        populate = self._populate(request)
+        populate = await self._populate(request)
         body = await read_body(request, self.spec, self.ctx.model_name_key)
         if body.has_id and self._body_id(body.id) != ident:
             raise unprocessable([{"field": "_id", "message": "must equal the id in the path"}])
-        doc = await self._instance(ident)
+        (await policies.access_for(request, self.spec.model)).check_body(body.data)
+        before = await self._find_one(self.spec, {"_id": ident})
+        doc = instance_of(self.spec, before)
         if "api_put" in self.hooks.custom:
             apply_paths(self.spec, doc.model_copy(deep=True), body.data)  # validate only
         await check_links(self.spec, body.data)
         saved = await self._write(call(self.hooks.api_put, doc, body.data, request))
         result = saved if isinstance(saved, Document) else doc
         raw = request.scope.get(SAVED, {}).get(id(result)) or store.encode_document(result)
+        await audit.record(request, self.spec.model, "update", before, raw)
         return _respond(request, await self.ctx.renderer.render(self.spec, raw, request, populate))
 
     async def delete(self, request: Request) -> Response:
         ident = self._path_id(request)
         check_query(request)
-        doc = await self._instance(ident)
-        await self._write(call(self.hooks.api_delete, doc, request))
+        before = await self._find_one(self.spec, {"_id": ident})
+        await self._write(call(self.hooks.api_delete, instance_of(self.spec, before), request))
+        await audit.record(request, self.spec.model, "delete", before, None)
         return _respond(request, {"success": True})
 
     # -- helpers -------------------------------------------------------------
 
     async def _list(self, request: Request, spec: ModelSpec, base: dict[str, Any]) -> Response:
         params = {k: request.query_params.getlist(k) for k in request.query_params}
+        visible = (await policies.access_for(request, spec.model)).visible(spec)
         q = parse_list_query(
-            spec, params, self.ctx.lookup, self.ctx.default_limit, self.ctx.max_limit
+            visible, params, self.ctx.lookup, self.ctx.default_limit, self.ctx.max_limit
         )
         check_projection(q.projection)  # belongs in the `fields` parser: a 400, not a 500
         typed = {"offset": q.skip, "limit": q.limit}
         check_query(request, {k: v for k, v in typed.items() if params.get(k, [""])[-1]})
+        await policies.check_populate(request, self.ctx.specs, spec, q.populate)
         items, total = await self._run_list(request, spec, q, base)
         return _respond(request, {"total": total, "items": items})
 
@@ -215,10 +227,11 @@ class Endpoints:
         except ValueError as exc:
             raise unprocessable([{"field": "_id", "message": str(exc)}]) from None
 
-    def _populate(self, request: Request, spec: ModelSpec | None = None) -> tuple[str, ...]:
+    async def _populate(self, request: Request, spec: ModelSpec | None = None) -> tuple[str, ...]:
         params = {k: request.query_params.getlist(k) for k in ("populate", "populate[]")}
         paths = parse_populate(spec or self.spec, params, self.ctx.lookup)
         check_query(request)  # the route's querystring schema, after autoapi's own parse
+        await policies.check_populate(request, self.ctx.specs, spec or self.spec, paths)
         return paths
 
 

@@ -19,6 +19,7 @@ from bson import DBRef
 
 from autoapi import store
 from autoapi.introspect import ModelSpec
+from autoapi.roundtrips import note_populated
 
 Raw = Mapping[str, Any]
 Loaded = dict[str, dict[Any, Raw]]  # link path → target `_id` → stored target document
@@ -101,6 +102,7 @@ async def _fetch_grouped(
     found = await asyncio.gather(
         *(store.fetch_by_ids(model, list(ids_by_model[model])) for model in models)
     )
+    note_populated(sum(map(len, found)))
     return dict(zip(models, found, strict=True))
 
 

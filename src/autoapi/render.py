@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from autoapi.hooks import Hooks, call
 from autoapi.introspect import ModelSpec
+from autoapi.policy import shown
 from autoapi.populate import Loaded, link_ids, load_links, ref_id
 from autoapi.serialize import project_output, render_stored
 
@@ -125,7 +126,7 @@ class Renderer:
             doc = render_stored(spec, raw, self.version_key)
         if self.model_name_key:
             doc[self.model_name_key] = spec.name
-        return doc
+        return shown(request, spec.model, doc)
 
 
 def populated_within(paths: Sequence[str], projection: Mapping[str, int] | None) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,8 +53,41 @@ def counting() -> Iterator[RoundTrips]:
         _active.remove(trips)
 
 
+@dataclass
+class RequestTally:
+    """One request's database calls and the documents its populate paths loaded."""
+
+    trips: int = 0
+    populated: int = 0
+
+
+_request: ContextVar[RequestTally | None] = ContextVar("autoapi_request_tally", default=None)
+
+
+@contextmanager
+def per_request() -> Iterator[RequestTally]:
+    """Count the database calls of the current request only (concurrent ones apart)."""
+    current = RequestTally()
+    token = _request.set(current)
+    try:
+        yield current
+    finally:
+        _request.reset(token)
+
+
+def note_populated(documents: int) -> None:
+    """Called by populate with the number of documents one of its queries loaded."""
+    current = _request.get()
+    if current is not None:
+        current.populated += documents
+
+
 def tally(command: str, collection: str, filter_: Any = None) -> None:
-    """Called by the database module for each command it sends (ignored on a real driver)."""
+    """Called by the database module for each command it sends (the `counting()` lists
+    ignore it on a real driver, whose commands a `CommandCounter` sees)."""
+    current = _request.get()
+    if current is not None:
+        current.trips += 1
     if _active and not _listening:
         for trips in _active:
             trips.add(collection, command, filter_)

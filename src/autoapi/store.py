@@ -6,8 +6,10 @@ the request's time budget and every driver failure the same HTTP meaning:
 * database unreachable, or the request's deadline spent → 503 with ``Retry-After``;
 * a duplicate key → 409; a query the server refuses → 400 naming the client's parameter.
 
-Custom hooks that want autoapi's guarantees (the time budget, atomic writes, the error map)
-write through :func:`collection`, :func:`update_paths`, :func:`insert` and :func:`delete`.
+Custom hooks that want autoapi's guarantees (the time budget, atomic writes, the error map,
+the policy's row filter and database-per-tenant) write through :func:`update_paths`,
+:func:`insert` and :func:`delete`, and reach the request's driver collection through
+:func:`collection` (under a database-per-tenant policy, that is the tenant's collection).
 
 Works on both Beanie lines, chosen by the installed Beanie version: Beanie 2 on PyMongo's
 ``AsyncMongoClient``, Beanie 1.30 on Motor.
@@ -23,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import beanie
 from beanie import Document, PydanticObjectId
@@ -43,6 +45,7 @@ from pymongo.errors import (
 
 from autoapi.errors import ProblemError, bad_request
 from autoapi.introspect import is_hidden
+from autoapi.query import and_filters
 from autoapi.roundtrips import tally
 
 BEANIE_2 = int(beanie.__version__.split(".")[0]) >= 2
@@ -60,10 +63,120 @@ PATH_COLLISION_CODES = frozenset({31249, 31250})  # projection paths that overla
 
 
 def collection(model: type[Document]) -> Any:
-    """The driver collection of an initialised model (PyMongo's on Beanie 2, Motor's on 1)."""
+    """The driver collection of `model` for the current request.
+
+    PyMongo's on Beanie 2, Motor's on 1. Under a database-per-tenant policy it is the
+    collection of the same name in the request's database; elsewhere, the one `init_beanie`
+    set up. Custom hooks should reach the database through this function only.
+    """
+    base = _base_collection(model)
+    scope = _scope.get()
+    if scope is None:
+        return base
+    placement = scope.placed(model)
+    if placement is None:  # fail closed: no policy answer, no collection
+        raise LookupError(f"{model.__name__} used before the policy was asked about it")
+    if placement.database is None:
+        return base
+    return base.database.client[placement.database][base.name]
+
+
+def _base_collection(model: type[Document]) -> Any:
     if BEANIE_2:
         return model.get_pymongo_collection()
     return model.get_motor_collection()  # type: ignore[attr-defined]
+
+
+# -- the request's scope: a row filter and a database per model --------------------------
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a model's documents are for this request: a row filter AND-ed into every read
+    and write, and a database (None: the `init_beanie` one)."""
+
+    filter: Mapping[str, Any] | None = None
+    database: str | None = None
+
+
+class Scope(Protocol):
+    """Answers, per request and model, where its documents are (the policy implements it)."""
+
+    async def placement(self, model: type[Document]) -> Placement: ...
+
+    def placed(self, model: type[Document]) -> Placement | None: ...
+
+
+_scope: ContextVar[Scope | None] = ContextVar("autoapi_scope", default=None)
+_INDEXED: set[tuple[int, str, str]] = set()  # (client, database, collection) done here
+_INDEX_LOCKS: dict[tuple[int, int, str, str], asyncio.Lock] = {}
+_INDEX_OPTIONS = frozenset(
+    {"unique", "sparse", "expireAfterSeconds", "partialFilterExpression", "collation"}
+    | {"weights", "default_language", "language_override", "hidden", "min", "max", "bits"}
+)
+
+
+@contextmanager
+def scoped(scope: Scope | None) -> Iterator[None]:
+    """Run the block with every call of this module placed by `scope` (None: unscoped)."""
+    token = _scope.set(scope)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+async def _placed(model: type[Document], filter_: Mapping[str, Any]) -> tuple[Any, Raw]:
+    """The request's collection of `model` and `filter_` AND-ed with its row filter."""
+    scope = _scope.get()
+    if scope is None:
+        return _base_collection(model), dict(filter_)
+    placement = await scope.placement(model)
+    if placement.database is not None:
+        await _ensure_indexes(model, placement.database)
+    coll = collection(model)
+    if not placement.filter:
+        return coll, dict(filter_)
+    return coll, and_filters([placement.filter, filter_])
+
+
+def _database_of(model: type[Document]) -> str | None:
+    scope = _scope.get()
+    placement = scope.placed(model) if scope is not None else None
+    return placement.database if placement is not None else None
+
+
+async def _ensure_indexes(model: type[Document], database: str) -> None:
+    """Create, once per process, the indexes `init_beanie` made, in a tenant's database."""
+    base = _base_collection(model)
+    key = (id(base.database.client), database, base.name)
+    if key in _INDEXED:
+        return
+    lock_key = (id(asyncio.get_running_loop()), *key)
+    async with _INDEX_LOCKS.setdefault(lock_key, asyncio.Lock()):
+        if key in _INDEXED:
+            return
+        info = await _run(lambda: base.index_information())
+        target = base.database.client[database][base.name]
+        for name, index in info.items():
+            if name != "_id_":
+                await _run(_index_creation(target, name, index))
+        _INDEXED.add(key)
+
+
+def _index_creation(target: Any, name: str, index: Mapping[str, Any]) -> Callable[[], Any]:
+    return lambda: target.create_index(_keys(index), name=name, **_opts(index))
+
+
+def _keys(index: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    keys = list(index["key"])
+    if any(direction == "text" for _, direction in keys):  # stored as `_fts`: rebuild it
+        return [(field, "text") for field in index.get("weights", {})]
+    return keys
+
+
+def _opts(index: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in index.items() if k in _INDEX_OPTIONS}
 
 
 # -- the time budget ---------------------------------------------------------------------
@@ -126,7 +239,7 @@ async def find_one(
     model: type[Document], filter_: Mapping[str, Any], projection: Any = None
 ) -> Raw | None:
     """The stored document matching `filter_`, or None."""
-    coll = collection(model)
+    coll, filter_ = await _placed(model, filter_)
     tally("find", coll.name, filter_)
     cursor = coll.find(filter_, projection, limit=1, batch_size=1, **_max_time())
     found = await _run(lambda: cursor.to_list(1))
@@ -144,7 +257,7 @@ async def find_many(
     blame: Sequence[str] = (),
 ) -> list[Raw]:
     """One page of stored documents; batch size = page size, so one command answers it."""
-    coll = collection(model)
+    coll, filter_ = await _placed(model, filter_)
     tally("find", coll.name, filter_)
     options: dict[str, Any] = {"sort": sort or None, "skip": skip, **_max_time()}
     if limit:
@@ -162,7 +275,7 @@ async def count(
     blame: Sequence[str] = (),
 ) -> int:
     """The exact number of matching documents, counting at most `limit` of them."""
-    coll = collection(model)
+    coll, filter_ = await _placed(model, filter_)
     tally("aggregate", coll.name, filter_)
     options: dict[str, Any] = {"maxTimeMS": left} if (left := time_left_ms()) else {}
     if limit is not None:
@@ -172,8 +285,13 @@ async def count(
 
 
 async def estimated_count(model: type[Document]) -> int:
-    """The collection's document count from its metadata (no scan)."""
-    coll = collection(model)
+    """The collection's document count from its metadata (no scan).
+
+    Under a row filter the metadata would count other rows too: then an exact count.
+    """
+    coll, filter_ = await _placed(model, {})
+    if filter_:
+        return await count(model, {})
     tally("count", coll.name)
     options: dict[str, Any] = {"maxTimeMS": left} if (left := time_left_ms()) else {}
     total: int = await _run(lambda: coll.estimated_document_count(**options))
@@ -223,10 +341,34 @@ def find_parts(find: Any) -> tuple[Raw, list[tuple[str, Any]]]:
 
 
 async def insert(doc: Document) -> Document:
-    """Insert through Beanie (its Insert event actions and revision run), within the budget."""
-    tally("insert", doc.get_collection_name())
-    await _run(doc.insert, model=type(doc))
+    """Insert `doc`, with its Insert event actions and revision, within the budget.
+
+    Through Beanie's own insert, except when the request's database is not the one Beanie
+    knows (database-per-tenant): then through the driver, firing the same event actions.
+    """
+    coll, _ = await _placed(type(doc), {})
+    tally("insert", coll.name)
+    if _database_of(type(doc)) is None:
+        await _run(doc.insert, model=type(doc))
+        return doc
+    await _actions(doc, EventTypes.INSERT, ActionDirections.BEFORE)
+    if doc.get_settings().use_revision:
+        doc.revision_id = uuid.uuid4()
+    raw = encode_document(doc)
+    if raw.get("_id") is None:
+        raw.pop("_id", None)
+    result = await _run(lambda: coll.insert_one(raw), model=type(doc))
+    if doc.id is None:
+        doc.id = result.inserted_id
+    await _actions(doc, EventTypes.INSERT, ActionDirections.AFTER)
     return doc
+
+
+async def insert_event(near: type[Document], name: str, event: Mapping[str, Any]) -> None:
+    """Insert one audit event into collection `name` of the `init_beanie` database."""
+    coll = _base_collection(near).database[name]
+    tally("insert", name)
+    await _run(lambda: coll.insert_one(dict(event)))
 
 
 async def update_paths(
@@ -248,7 +390,7 @@ async def update_paths(
     filter_ = {"_id": doc.id, **(guard or {})}
     if not update:  # nothing to write: the stored document, if it still matches
         return await find_one(type(doc), filter_)
-    coll = collection(type(doc))
+    coll, filter_ = await _placed(type(doc), filter_)
     tally("findAndModify", coll.name, filter_)
     after: Raw | None = await _run(
         lambda: coll.find_one_and_update(filter_, update, return_document=ReturnDocument.AFTER),
@@ -262,8 +404,7 @@ async def update_paths(
 async def delete(doc: Document, guard: Mapping[str, Any] | None = None) -> bool:
     """Delete the stored `doc` (Delete event actions around it); False when none matched."""
     await _actions(doc, EventTypes.DELETE, ActionDirections.BEFORE)
-    coll = collection(type(doc))
-    filter_ = {"_id": doc.id, **(guard or {})}
+    coll, filter_ = await _placed(type(doc), {"_id": doc.id, **(guard or {})})
     tally("delete", coll.name, filter_)
     result = await _run(lambda: coll.delete_one(filter_))
     if result.deleted_count:

@@ -1,0 +1,121 @@
+"""Audit events: one per document a successful write changed.
+
+``AutoAPI(audit="audit_log")`` inserts each event into that collection of the `init_beanie`
+database right after the change (servers without transactions: the change is not undone
+when the event cannot be written); ``audit=callable`` (sync or async) receives each event.
+A refused or failed write produces none. An event that cannot be recorded is logged whole
+and answered 500 `audit_failed` (the change stands), or 503 when the database is unreachable.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from beanie import Document
+from starlette.requests import Request
+
+from autoapi import policy, store
+from autoapi.errors import ProblemError
+from autoapi.hooks import call
+from autoapi.serialize import jsonable
+
+logger = logging.getLogger("autoapi")
+
+Action = Literal["create", "update", "replace", "delete"]
+Sink = str | Callable[[dict[str, Any]], Any]
+REQUEST_ID = "autoapi.request_id"  # request.scope key
+MAX_REQUEST_ID = 64
+
+
+def request_id(request: Request) -> str:
+    """The request's id: its `X-Request-ID` when sensible, else a new one (kept per request)."""
+    known = request.scope.get(REQUEST_ID)
+    if known is None:
+        given = request.headers.get("x-request-id", "")
+        ok = 0 < len(given) <= MAX_REQUEST_ID and given.isprintable()
+        known = request.scope[REQUEST_ID] = given if ok else uuid.uuid4().hex
+    return str(known)
+
+
+class Auditor:
+    """Builds and records audit events for one `AutoAPI`."""
+
+    def __init__(self, sink: Sink, render: Callable[[type[Document], Mapping[str, Any]], Any]):
+        if not (isinstance(sink, str) and sink) and not callable(sink):
+            raise TypeError("audit must be a collection name or a callable")
+        self.sink = sink
+        self.render = render
+
+    async def record(
+        self,
+        request: Request,
+        model: type[Document],
+        action: Action,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+    ) -> None:
+        """Record one event; raises the 500/503 problem when it cannot be recorded."""
+        event = self.event(request, model, action, before, after)
+        try:
+            if isinstance(self.sink, str):
+                await store.insert_event(model, self.sink, event)
+            else:
+                await call(self.sink, event)
+        except ProblemError as exc:
+            if exc.status != 503:
+                raise self._failed(event) from exc
+            logger.error("audit event not written (database unreachable): %r", event)
+            raise
+        except Exception as exc:
+            raise self._failed(event) from exc
+
+    def event(
+        self,
+        request: Request,
+        model: type[Document],
+        action: Action,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        """The event of one change: rendered documents, hidden fields left out."""
+        stored = after if after is not None else before or {}
+        return {
+            "at": datetime.datetime.now(datetime.UTC).isoformat(),
+            "collection": model.get_collection_name(),
+            "id": jsonable(stored.get("_id")),
+            "action": action,
+            "before": None if before is None else self.render(model, before),
+            "after": None if after is None else self.render(model, after),
+            "principal": _principal(request, model),
+            "request_id": request_id(request),
+        }
+
+    def _failed(self, event: Mapping[str, Any]) -> ProblemError:
+        logger.error("audit event not written: %r", event, exc_info=True)
+        return ProblemError(
+            500, "the change was made but its audit event could not be written", code="audit_failed"
+        )
+
+
+async def record(
+    request: Request,
+    model: type[Document],
+    action: Action,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+) -> None:
+    """Record a change when the request's `AutoAPI` audits (a no-op otherwise)."""
+    api = request.scope.get("autoapi")
+    auditor: Auditor | None = getattr(api, "auditor", None)
+    if auditor is not None:
+        await auditor.record(request, model, action, before, after)
+
+
+def _principal(request: Request, model: type[Document]) -> Any:
+    gate = request.scope.get(policy.GATE)
+    access = gate.cached(model) if gate is not None else None
+    return jsonable(access.principal) if access is not None else None
