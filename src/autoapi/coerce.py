@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import re
 import uuid
 from typing import Any
 
@@ -16,6 +17,8 @@ from autoapi.introspect import FieldSpec, id_annotation, parse_id
 INT64 = range(-(2**63), 2**63)
 TRUE = frozenset({"1", "true", "yes"})
 FALSE = frozenset({"0", "false", "no"})
+# A date is written as ISO 8601; without this, pydantic would read "1" as a Unix timestamp.
+ISO_DATE = re.compile(r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class CoercionError(ValueError):
@@ -37,6 +40,8 @@ def coerce_text(field: FieldSpec, raw: str) -> Any:
         raise CoercionError(f"expected a boolean (1/0/true/false/yes/no), got {raw!r}")
     if field.children is not None:
         raise CoercionError("an embedded document cannot be compared to a string")
+    if _is_date(field) and not ISO_DATE.match(raw):
+        raise CoercionError(f"expected an ISO 8601 date such as 2020-01-31, got {_cut(raw)}")
     return _validated(field, raw)
 
 
@@ -52,6 +57,10 @@ def coerce_json(field: FieldSpec, value: Any) -> Any:
         raise CoercionError(f"expected {_type_name(field)}, got a boolean")
     if field.children is not None:
         raise CoercionError("an embedded document cannot be compared to a scalar")
+    if field.annotation is bool and not isinstance(value, bool):
+        raise CoercionError("expected true or false")
+    if _is_date(field):
+        raise CoercionError("expected an ISO 8601 date string such as 2020-01-31")
     return _validated(field, value)
 
 
@@ -120,6 +129,15 @@ def _first_message(exc: Exception, field: FieldSpec, value: Any) -> str:
         except (IndexError, KeyError, TypeError):
             pass
     return f"expected {_type_name(field)}, got {value!r}"
+
+
+def _is_date(field: FieldSpec) -> bool:
+    annotation = field.annotation
+    return isinstance(annotation, type) and issubclass(annotation, datetime.date)
+
+
+def _cut(text: str, limit: int = 64) -> str:
+    return f"'{text if len(text) <= limit else text[: limit - 1] + '…'}'"
 
 
 def _type_name(field: FieldSpec) -> str:
