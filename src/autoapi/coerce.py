@@ -37,7 +37,7 @@ def coerce_text(field: FieldSpec, raw: str) -> Any:
             return True
         if lowered in FALSE:
             return False
-        raise CoercionError(f"expected a boolean (1/0/true/false/yes/no), got {raw!r}")
+        raise CoercionError(f"expected a boolean (1/0/true/false/yes/no), got {_cut(raw)}")
     if field.children is not None:
         raise CoercionError("an embedded document cannot be compared to a string")
     if _is_date(field) and not ISO_DATE.match(raw):
@@ -77,7 +77,7 @@ def link_ref(field: FieldSpec, value: Any) -> DBRef:
     try:
         ident = parse_id(id_annotation(target), value)
     except ValueError:
-        raise CoercionError(f"not a valid {target.__name__} id: {value!r}") from None
+        raise CoercionError(f"not a valid {target.__name__} id: {_echo(value)}") from None
     return DBRef(field.link.collection, ident)
 
 
@@ -101,7 +101,7 @@ def _validated(field: FieldSpec, value: Any) -> Any:
     if isinstance(annotation, type) and issubclass(annotation, ObjectId):
         if isinstance(value, str) and ObjectId.is_valid(value):
             return ObjectId(value)
-        raise CoercionError(f"not a valid ObjectId: {value!r}")
+        raise CoercionError(f"not a valid ObjectId: {_echo(value)}")
     try:
         result = to_storage(field.adapter.validate_python(value))
     except Exception as exc:  # pydantic's ValidationError or a custom validator's error
@@ -125,15 +125,24 @@ def _first_message(exc: Exception, field: FieldSpec, value: Any) -> str:
     errors = getattr(exc, "errors", None)
     if callable(errors):
         try:
-            return f"{errors()[0]['msg']}: {value!r}"
+            return f"{errors()[0]['msg']}: {_echo(value)}"
         except (IndexError, KeyError, TypeError):
             pass
-    return f"expected {_type_name(field)}, got {value!r}"
+    return f"expected {_type_name(field)}, got {_echo(value)}"
 
 
 def _is_date(field: FieldSpec) -> bool:
     annotation = field.annotation
     return isinstance(annotation, type) and issubclass(annotation, datetime.date)
+
+
+def _echo(value: Any) -> str:
+    """A value a client sent, as a message shows it: text quoted and cut, else its JSON form."""
+    if isinstance(value, str):
+        return _cut(value)
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    return _cut(str(value)).strip("'") if isinstance(value, int | float) else "a value"
 
 
 def _cut(text: str, limit: int = 64) -> str:
