@@ -14,6 +14,7 @@ from autoapi.regex_budget import (
     IN_A_ROW,
     INVALID,
     NESTED,
+    TOO_DEEP,
     TOO_MANY_WAYS,
     regex_refusal,
 )
@@ -77,6 +78,7 @@ REFUSED: list[tuple[str, str, str]] = [
     ("(?<!a)b", "", LOOKAROUND),
     ("(a)?(?(1)b|c)", "", CONDITIONAL),
     ("(unclosed", "", INVALID),
+    ("(" * 200 + "a" + ")" * 200, "", TOO_DEEP),
 ]
 
 
@@ -147,7 +149,7 @@ def _slowest_search(compiled: re.Pattern[str], text: str) -> float:
     return best
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pattern=_patterns(), extra=st.text(alphabet="ab !0", min_size=40, max_size=40))
 def test_accepted_patterns_match_any_40_characters_within_50_ms(pattern: str, extra: str) -> None:
     try:

@@ -48,6 +48,7 @@ IN_A_ROW: Final = (
     "character, as in a*a*a*a*"
 )
 TOO_MANY_WAYS: Final = "too many optional parts can match the same text"
+TOO_DEEP: Final = "groups are nested too deeply"
 
 
 def regex_refusal(pattern: str, options: str = "") -> str | None:
@@ -65,6 +66,8 @@ def regex_refusal(pattern: str, options: str = "") -> str | None:
         _Analysis(parser.representatives()).info(node)
     except Unsupported as refused:
         return refused.reason
+    except RecursionError:
+        return TOO_DEEP
     return None
 
 
