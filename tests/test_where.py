@@ -403,22 +403,52 @@ async def test_filters_run_on_the_database(database: Any) -> None:
 
 # --- documentation ----------------------------------------------------------------------
 
-def query_language_doc() -> str:
-    readme = ROOT / "README.md"
-    if readme.exists():
-        text = readme.read_text(encoding="utf-8")
-        if re.search(r"^## Query language\s*$", text, re.MULTILINE):
-            return text
-    return (ROOT / "docs" / "query-language.md").read_text(encoding="utf-8")
+DOC = ROOT / "docs" / "query-language.md"
 
 
-def test_every_operator_is_documented() -> None:
-    text = query_language_doc()
-    missing = [op for op in OPERATORS if f"`{op}`" not in text]
-    assert not missing, f"operators missing from the Query language docs: {missing}"
+def doc_table(header: str) -> list[list[str]]:
+    """The rows (cells stripped) of the table in the query-language page under `header`."""
+    lines = DOC.read_text(encoding="utf-8").splitlines()
+    at = lines.index(header)
+    rows = []
+    for line in lines[at + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
 
 
-def test_every_limit_is_documented() -> None:
-    text = query_language_doc()
-    missing = [name for name, value in LIMITS.items() if str(value) not in text]
-    assert not missing, f"limits missing from the Query language docs: {missing}"
+def documented_operators() -> list[str]:
+    return [row[0].strip("`") for row in doc_table("| operator | takes | meaning |")]
+
+
+def documented_limits() -> dict[str, int]:
+    documented = {}
+    for name, value in doc_table("| limit | value |"):
+        number = re.match(r"[0-9]+", value)
+        assert number is not None, f"no number for {name!r}: {value!r}"
+        documented[name] = int(number[0])
+    return documented
+
+
+def test_operator_table_is_the_code_table() -> None:
+    documented = documented_operators()
+    assert len(documented) == len(set(documented))
+    assert set(documented) == set(OPERATORS)
+
+
+def test_limit_table_is_the_code_table() -> None:
+    assert documented_limits() == dict(LIMITS)
+
+
+def test_the_doc_comparison_sees_any_change_in_code() -> None:
+    operators = set(documented_operators())
+    assert operators != set(OPERATORS) | {"$where"}
+    assert all(operators != set(OPERATORS) - {op} for op in OPERATORS)
+    limits = documented_limits()
+    assert all(limits != {**LIMITS, name: value + 1} for name, value in LIMITS.items())
+    assert all(limits != {k: v for k, v in LIMITS.items() if k != name} for name in LIMITS)
+
+
+def test_readme_links_the_reference() -> None:
+    assert "(docs/query-language.md)" in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import re
 import uuid
 from typing import Any
 
@@ -16,6 +17,8 @@ from autoapi.introspect import FieldSpec, id_annotation, parse_id
 INT64 = range(-(2**63), 2**63)
 TRUE = frozenset({"1", "true", "yes"})
 FALSE = frozenset({"0", "false", "no"})
+# A date is written as ISO 8601; without this, pydantic would read "1" as a Unix timestamp.
+ISO_DATE = re.compile(r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class CoercionError(ValueError):
@@ -34,9 +37,11 @@ def coerce_text(field: FieldSpec, raw: str) -> Any:
             return True
         if lowered in FALSE:
             return False
-        raise CoercionError(f"expected a boolean (1/0/true/false/yes/no), got {raw!r}")
+        raise CoercionError(f"expected a boolean (1/0/true/false/yes/no), got {_cut(raw)}")
     if field.children is not None:
         raise CoercionError("an embedded document cannot be compared to a string")
+    if _is_date(field) and not ISO_DATE.match(raw):
+        raise CoercionError(f"expected an ISO 8601 date such as 2020-01-31, got {_cut(raw)}")
     return _validated(field, raw)
 
 
@@ -52,6 +57,10 @@ def coerce_json(field: FieldSpec, value: Any) -> Any:
         raise CoercionError(f"expected {_type_name(field)}, got a boolean")
     if field.children is not None:
         raise CoercionError("an embedded document cannot be compared to a scalar")
+    if field.annotation is bool and not isinstance(value, bool):
+        raise CoercionError("expected true or false")
+    if _is_date(field):
+        raise CoercionError("expected an ISO 8601 date string such as 2020-01-31")
     return _validated(field, value)
 
 
@@ -68,7 +77,7 @@ def link_ref(field: FieldSpec, value: Any) -> DBRef:
     try:
         ident = parse_id(id_annotation(target), value)
     except ValueError:
-        raise CoercionError(f"not a valid {target.__name__} id: {value!r}") from None
+        raise CoercionError(f"not a valid {target.__name__} id: {_echo(value)}") from None
     return DBRef(field.link.collection, ident)
 
 
@@ -92,7 +101,7 @@ def _validated(field: FieldSpec, value: Any) -> Any:
     if isinstance(annotation, type) and issubclass(annotation, ObjectId):
         if isinstance(value, str) and ObjectId.is_valid(value):
             return ObjectId(value)
-        raise CoercionError(f"not a valid ObjectId: {value!r}")
+        raise CoercionError(f"not a valid ObjectId: {_echo(value)}")
     try:
         result = to_storage(field.adapter.validate_python(value))
     except Exception as exc:  # pydantic's ValidationError or a custom validator's error
@@ -116,10 +125,28 @@ def _first_message(exc: Exception, field: FieldSpec, value: Any) -> str:
     errors = getattr(exc, "errors", None)
     if callable(errors):
         try:
-            return f"{errors()[0]['msg']}: {value!r}"
+            return f"{errors()[0]['msg']}: {_echo(value)}"
         except (IndexError, KeyError, TypeError):
             pass
-    return f"expected {_type_name(field)}, got {value!r}"
+    return f"expected {_type_name(field)}, got {_echo(value)}"
+
+
+def _is_date(field: FieldSpec) -> bool:
+    annotation = field.annotation
+    return isinstance(annotation, type) and issubclass(annotation, datetime.date)
+
+
+def _echo(value: Any) -> str:
+    """A value a client sent, as a message shows it: text quoted and cut, else its JSON form."""
+    if isinstance(value, str):
+        return _cut(value)
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    return _cut(str(value)).strip("'") if isinstance(value, int | float) else "a value"
+
+
+def _cut(text: str, limit: int = 64) -> str:
+    return f"'{text if len(text) <= limit else text[: limit - 1] + '…'}'"
 
 
 def _type_name(field: FieldSpec) -> str:

@@ -9,7 +9,10 @@ from typing import Any
 from autoapi.coerce import CoercionError, coerce_text
 from autoapi.errors import bad_request
 from autoapi.introspect import ModelSpec
-from autoapi.where import parse_match, parse_where, search_clause
+from autoapi.limits import QueryBudget
+from autoapi.paths import check_segments, field_path, shown
+from autoapi.patterns import parse_match
+from autoapi.where import parse_where, search_clause
 
 MAX_POPULATE_DEPTH = 3
 MAX_OFFSET = 2**53  # the largest integer a JavaScript client can send exactly
@@ -37,10 +40,14 @@ def parse_list_query(
     default_limit: int = 100,
     max_limit: int = 1000,
 ) -> ListQuery:
-    """Parse every list option of SPEC §4; a bad value raises a 400 naming the parameter."""
-    clauses = [parse_filter(spec, v) for v in params.get("filter", [])]
-    clauses += [parse_where(spec, v) for v in params.get("where", [])]
-    clauses += parse_match(spec, list(params.get("match", [])))
+    """Parse every list option; a bad value raises a 400 naming the parameter.
+
+    All `filter`, `where` and `match` values share one budget of operators and bytes.
+    """
+    budget = QueryBudget()
+    clauses = [parse_filter(spec, v, budget) for v in params.get("filter", [])]
+    clauses += [parse_where(spec, v, budget) for v in params.get("where", [])]
+    clauses += parse_match(spec, list(params.get("match", [])), budget)
     search = _last(params, "search")
     if search is not None:
         clauses.append(search_clause(search))
@@ -75,15 +82,22 @@ def and_filters(clauses: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def parse_filter(spec: ModelSpec, raw: str) -> dict[str, Any]:
-    """`field=value` (split at the first `=`; no `=` means true) → an equality clause."""
+def parse_filter(spec: ModelSpec, raw: str, budget: QueryBudget | None = None) -> dict[str, Any]:
+    """`field=value` (split at the first `=`; no `=` means true) → an equality clause.
+
+    `null` for a link field matches documents where the link is unset. The clause counts as
+    one operator against `budget`.
+    """
+    budget = budget if budget is not None else QueryBudget()
+    budget.spend_bytes("filter", raw)
     name, sep, value = raw.partition("=")
     name = name.strip()
-    fld = spec.resolve(name)
-    if not name or fld is None:
-        raise bad_request("filter", f"unknown field {name!r}")
+    fld = field_path(spec, "filter", name)
+    budget.spend_operator("filter")
     if not sep:
         value = "true"
+    if fld.link is not None and value == "null":
+        return {name: None}
     try:
         return {name: coerce_text(fld, value)}
     except CoercionError as exc:
@@ -96,8 +110,7 @@ def parse_sort(spec: ModelSpec, raw: str | None) -> list[tuple[str, int]]:
     for part in _split(raw):
         direction = -1 if part.startswith("-") else 1
         name = part.lstrip("+-")
-        if spec.resolve(name) is None:
-            raise bad_request("sort", f"unknown field {name!r}")
+        field_path(spec, "sort", name)
         out.append((name, direction))
     return out
 
@@ -110,8 +123,7 @@ def parse_fields(spec: ModelSpec, raw: str | None) -> dict[str, int] | None:
     projection: dict[str, int] = {}
     for part in parts:
         name = part.lstrip("+-")
-        if spec.resolve(name) is None:
-            raise bad_request("fields", f"unknown field {name!r}")
+        field_path(spec, "fields", name)
         projection[name] = 0 if part.startswith("-") else 1
     modes = {v for k, v in projection.items() if k != "_id"}
     if len(modes) > 1:
@@ -139,14 +151,15 @@ def parse_populate(
 
 
 def _check_link_path(spec: ModelSpec, path: str, lookup: SpecLookup) -> None:
+    check_segments("populate", path)
     parts = path.split(".")
     if len(parts) > MAX_POPULATE_DEPTH:
-        raise bad_request("populate", f"{path!r} is deeper than {MAX_POPULATE_DEPTH} levels")
+        raise bad_request("populate", f"{shown(path)} is deeper than {MAX_POPULATE_DEPTH} levels")
     current = spec
     for part in parts:
         fld = current.resolve(part)
         if fld is None or fld.link is None:
-            raise bad_request("populate", f"{path!r} is not a link field")
+            raise bad_request("populate", f"{shown(path)} is not a link field")
         current = lookup(fld.link.target)
 
 

@@ -1,4 +1,4 @@
-"""`where`, `match` and `search` → sanitized MongoDB clauses (SPEC §4). Pure.
+"""`where`, `match` and `search` → sanitized MongoDB clauses. Pure.
 
 The grammar of `where` is the :data:`OPERATORS` table: each allowed operator and the kind of
 argument it takes. Everything a client sends is walked once against that table and the
@@ -20,7 +20,9 @@ Safe choices where MongoDB would be lenient:
   through dot paths (`bio.born`). Only open fields (`dict`, `Any`) take object values,
   and no key inside may contain `$`.
 * An array value is refused for a single-valued field (use `$in`).
-* `$options` needs `$regex` next to it; the pattern is compiled with those flags.
+* `$options` needs `$regex` next to it; the pattern is compiled with those flags, must fit
+  the regex budget and may only be matched against a text field.
+* Every value is checked against the field's type, under comparison operators too.
 * `$not` with a pattern string becomes `{"$not": {"$regex": pattern}}`.
 * Duplicate keys, NaN/Infinity, numbers BSON cannot store and lone surrogates are refused.
 """
@@ -29,9 +31,7 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
@@ -39,6 +39,33 @@ from typing import Any, Final
 from autoapi.coerce import CoercionError, coerce_json
 from autoapi.errors import ProblemError, bad_request
 from autoapi.introspect import FieldSpec, ModelSpec
+from autoapi.limits import (
+    LIMITS,
+    MAX_DEPTH,
+    MAX_OPERATORS,
+    MAX_PATTERN,
+    MAX_SEARCH,
+    MAX_VALUES,
+    MAX_WHERE_BYTES,
+    QueryBudget,
+)
+from autoapi.paths import check_text, field_path, shown
+from autoapi.patterns import REGEX_FLAGS, check_pattern, parse_match
+
+__all__ = [
+    "LIMITS",
+    "MAX_DEPTH",
+    "MAX_OPERATORS",
+    "MAX_PATTERN",
+    "MAX_SEARCH",
+    "MAX_VALUES",
+    "MAX_WHERE_BYTES",
+    "OPERATORS",
+    "Kind",
+    "parse_match",
+    "parse_where",
+    "search_clause",
+]
 
 
 class Kind(StrEnum):
@@ -73,51 +100,24 @@ OPERATORS: Final[Mapping[str, Kind]] = MappingProxyType(
     }
 )
 
-MAX_WHERE_BYTES: Final = 16 * 1024
-MAX_DEPTH: Final = 10
-MAX_OPERATORS: Final = 100
-MAX_VALUES: Final = 1000
-MAX_PATTERN: Final = 512
-MAX_SEARCH: Final = 512
-
-LIMITS: Final[Mapping[str, int]] = MappingProxyType(
-    {
-        "where size in bytes": MAX_WHERE_BYTES,
-        "nesting depth": MAX_DEPTH,
-        "operators": MAX_OPERATORS,
-        "values in $in / $nin": MAX_VALUES,
-        "pattern length": MAX_PATTERN,
-        "search length": MAX_SEARCH,
-    }
-)
-
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
-REGEX_FLAGS: Final[Mapping[str, re.RegexFlag]] = MappingProxyType(
-    {
-        "i": re.IGNORECASE,
-        "m": re.MULTILINE,
-        "s": re.DOTALL,
-        "x": re.VERBOSE,
-    }
-)
-CASE_INSENSITIVE_PREFIX: Final = "(?i)"
 
 
 # --- public API -------------------------------------------------------------------------
 
 
-def parse_where(spec: ModelSpec, raw: str) -> dict[str, Any]:
-    """The `where` query parameter → a sanitized MongoDB filter; a 400 names what is refused."""
+def parse_where(spec: ModelSpec, raw: str, budget: QueryBudget | None = None) -> dict[str, Any]:
+    """The `where` query parameter → a sanitized MongoDB filter; a 400 names what is refused.
+
+    `budget` is shared by all `where`, `filter` and `match` values of one request.
+    """
+    budget = budget if budget is not None else QueryBudget()
+    budget.spend_bytes("where", raw)
     data = _load(raw)
     if not isinstance(data, dict):
         raise _where(f"must be a JSON object, got {_json_type(data)}")
-    return _filter(spec, data, _Budget())
-
-
-def parse_match(spec: ModelSpec, values: list[str]) -> list[dict[str, Any]]:
-    """Each `field=pattern` → `{field: {"$regex": pattern}}`, one clause per value (AND-ed)."""
-    return [_match_clause(spec, raw) for raw in values]
+    return _filter(spec, data, budget)
 
 
 def search_clause(raw: str) -> dict[str, Any]:
@@ -126,7 +126,7 @@ def search_clause(raw: str) -> dict[str, Any]:
         raise bad_request("search", "the search text is empty")
     if len(raw) > MAX_SEARCH:
         raise bad_request("search", f"the search text is longer than {MAX_SEARCH} characters")
-    _check_text("search", raw)
+    check_text("search", raw)
     return {"$text": {"$search": raw}}
 
 
@@ -138,8 +138,6 @@ def _where(message: str) -> ProblemError:
 
 
 def _load(raw: str) -> Any:
-    if len(raw.encode("utf-8", "surrogatepass")) > MAX_WHERE_BYTES:
-        raise _where(f"longer than the limit of {MAX_WHERE_BYTES} bytes")
     if _nesting(raw) > MAX_DEPTH:
         raise _where(f"nested deeper than the limit of {MAX_DEPTH} levels")
     try:
@@ -194,11 +192,11 @@ def _parse_constant(text: str) -> Any:
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
-        _check_text("where", key)
+        check_text("where", key)
         if "\x00" in key:
-            raise _where(f"a key contains a NUL character: {key!r}")
+            raise _where("a key contains a NUL character")
         if key in out:
-            raise _where(f"duplicate key {key!r}")
+            raise _where(f"duplicate key {shown(key)}")
         _check_strings(value)
         out[key] = value
     return out
@@ -207,50 +205,35 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _check_strings(value: Any) -> None:
     """Strings directly in a value or its arrays (objects were checked by their own hook)."""
     if isinstance(value, str):
-        _check_text("where", value)
+        check_text("where", value)
     elif isinstance(value, list):
         for item in value:
             _check_strings(item)
 
 
-def _check_text(param: str, text: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise bad_request(param, f"invalid unicode (a lone surrogate) in {text[:40]!r}") from None
-
-
 # --- walking the filter -----------------------------------------------------------------
 
 
-@dataclass
-class _Budget:
-    """Operators spent so far in one `where`."""
-
-    operators: int = 0
-
-    def spend(self, op: str) -> Kind:
-        kind = OPERATORS.get(op)
-        if kind is None:
-            raise _where(f"operator {op!r} is not allowed")
-        self.operators += 1
-        if self.operators > MAX_OPERATORS:
-            raise _where(f"more than the limit of {MAX_OPERATORS} operators")
-        return kind
+def _spend(budget: QueryBudget, op: str) -> Kind:
+    kind = OPERATORS.get(op)
+    if kind is None:
+        raise _where(f"operator {shown(op)} is not allowed")
+    budget.spend_operator("where")
+    return kind
 
 
-def _filter(spec: ModelSpec, obj: dict[str, Any], budget: _Budget) -> dict[str, Any]:
+def _filter(spec: ModelSpec, obj: dict[str, Any], budget: QueryBudget) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in obj.items():
         if key.startswith("$"):
             out[key] = _logical(spec, key, value, budget)
         else:
-            out[key] = _condition(key, _field(spec, "where", key), value, budget)
+            out[key] = _condition(key, field_path(spec, "where", key), value, budget)
     return out
 
 
-def _logical(spec: ModelSpec, op: str, value: Any, budget: _Budget) -> list[dict[str, Any]]:
-    kind = budget.spend(op)
+def _logical(spec: ModelSpec, op: str, value: Any, budget: QueryBudget) -> list[dict[str, Any]]:
+    kind = _spend(budget, op)
     if kind is not Kind.LOGICAL:
         raise _where(f'{op} must be applied to a field, as in {{"<field>": {{"{op}": ...}}}}')
     if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
@@ -258,28 +241,19 @@ def _logical(spec: ModelSpec, op: str, value: Any, budget: _Budget) -> list[dict
     return [_filter(spec, item, budget) for item in value]
 
 
-def _field(spec: ModelSpec, param: str, name: str) -> FieldSpec:
-    if "$" in name:
-        raise bad_request(param, f"field names cannot contain '$': {name!r}")
-    found = spec.resolve(name) if "" not in name.split(".") else None
-    if found is None:
-        raise bad_request(param, f"unknown field {name!r}")
-    return found
-
-
-def _condition(path: str, field: FieldSpec, value: Any, budget: _Budget) -> Any:
+def _condition(path: str, field: FieldSpec, value: Any, budget: QueryBudget) -> Any:
     if isinstance(value, dict) and any(key.startswith("$") for key in value):
         return _operators(path, field, value, budget)
     return _value(path, field, value)
 
 
-def _operators(path: str, field: FieldSpec, obj: dict[str, Any], budget: _Budget) -> Any:
+def _operators(path: str, field: FieldSpec, obj: dict[str, Any], budget: QueryBudget) -> Any:
     plain = [key for key in obj if not key.startswith("$")]
     if plain:
-        raise _where(f"{path}: operators cannot be mixed with field names ({plain[0]!r})")
+        raise _where(f"{path}: operators cannot be mixed with field names ({shown(plain[0])})")
     out: dict[str, Any] = {}
     for op, arg in obj.items():
-        kind = budget.spend(op)
+        kind = _spend(budget, op)
         handler = _HANDLERS.get(kind)
         if handler is None:
             raise _where(f"{op} belongs next to field names, not inside the condition on {path}")
@@ -287,20 +261,20 @@ def _operators(path: str, field: FieldSpec, obj: dict[str, Any], budget: _Budget
     if "$options" in out and "$regex" not in out:
         raise _where(f"{path}: $options needs $regex next to it")
     if "$regex" in out:
-        _compile("where", out["$regex"], out.get("$options", ""))
+        check_pattern("where", path, field, out["$regex"], out.get("$options", ""))
     return out
 
 
 # --- operator arguments (one handler per Kind) ------------------------------------------
 
 
-def _one_value(path: str, field: FieldSpec, arg: Any, budget: _Budget) -> Any:
+def _one_value(path: str, field: FieldSpec, arg: Any, budget: QueryBudget) -> Any:
     if isinstance(arg, dict) and any(key.startswith("$") for key in arg):
-        raise _where(f"{path}: an operator object cannot be a value ({next(iter(arg))!r})")
+        raise _where(f"{path}: an operator object cannot be a value ({shown(next(iter(arg)))})")
     return _value(path, field, arg)
 
 
-def _many_values(path: str, field: FieldSpec, arg: Any, budget: _Budget) -> list[Any]:
+def _many_values(path: str, field: FieldSpec, arg: Any, budget: QueryBudget) -> list[Any]:
     if not isinstance(arg, list):
         raise _where(f"{path}: $in and $nin take {Kind.VALUES}")
     if len(arg) > MAX_VALUES:
@@ -308,29 +282,27 @@ def _many_values(path: str, field: FieldSpec, arg: Any, budget: _Budget) -> list
     return [_one_value(path, field, item, budget) for item in arg]
 
 
-def _exists(path: str, field: FieldSpec, arg: Any, budget: _Budget) -> bool:
+def _exists(path: str, field: FieldSpec, arg: Any, budget: QueryBudget) -> bool:
     if not isinstance(arg, bool):
         raise _where(f"{path}: $exists takes {Kind.EXISTS}")
     return arg
 
 
-def _regex(path: str, field: FieldSpec, arg: Any, budget: _Budget) -> str:
+def _regex(path: str, field: FieldSpec, arg: Any, budget: QueryBudget) -> str:
     if not isinstance(arg, str):
         raise _where(f"{path}: $regex takes {Kind.REGEX}")
-    _check_pattern("where", arg)
     return arg
 
 
-def _options(path: str, field: FieldSpec, arg: Any, budget: _Budget) -> str:
+def _options(path: str, field: FieldSpec, arg: Any, budget: QueryBudget) -> str:
     if not isinstance(arg, str) or not set(arg) <= set(REGEX_FLAGS):
-        raise _where(f"{path}: $options takes {Kind.OPTIONS}, got {arg!r}")
+        raise _where(f"{path}: $options takes {Kind.OPTIONS}")
     return arg
 
 
-def _not(path: str, field: FieldSpec, arg: Any, budget: _Budget) -> dict[str, Any]:
+def _not(path: str, field: FieldSpec, arg: Any, budget: QueryBudget) -> dict[str, Any]:
     if isinstance(arg, str):
-        _check_pattern("where", arg)
-        _compile("where", arg, "")
+        check_pattern("where", path, field, arg, "")
         return {"$regex": arg}
     if isinstance(arg, dict) and arg and all(key.startswith("$") for key in arg):
         result: dict[str, Any] = _operators(path, field, arg, budget)
@@ -338,7 +310,7 @@ def _not(path: str, field: FieldSpec, arg: Any, budget: _Budget) -> dict[str, An
     raise _where(f"{path}: $not takes {Kind.NOT}")
 
 
-Handler = Callable[[str, FieldSpec, Any, _Budget], Any]
+Handler = Callable[[str, FieldSpec, Any, QueryBudget], Any]
 
 _HANDLERS: Final[Mapping[Kind, Handler]] = MappingProxyType(
     {
@@ -390,7 +362,7 @@ def _literal(path: str, value: Any) -> Any:
     if isinstance(value, dict):
         for key, inner in value.items():
             if "$" in key:
-                raise _where(f"{path}: keys inside a value cannot contain '$': {key!r}")
+                raise _where(f"{path}: keys inside a value cannot contain '$': {shown(key)}")
             _literal(path, inner)
     elif isinstance(value, list):
         if len(value) > MAX_VALUES:
@@ -398,44 +370,6 @@ def _literal(path: str, value: Any) -> Any:
         for inner in value:
             _literal(path, inner)
     return value
-
-
-# --- patterns ---------------------------------------------------------------------------
-
-
-def _check_pattern(param: str, pattern: str) -> None:
-    if len(pattern) > MAX_PATTERN:
-        raise bad_request(param, f"the pattern is longer than {MAX_PATTERN} characters")
-    if "\x00" in pattern:
-        raise bad_request(param, "the pattern contains a NUL character")
-    _check_text(param, pattern)
-
-
-def _compile(param: str, pattern: str, options: str) -> None:
-    flags = re.NOFLAG
-    for letter in options:
-        flags |= REGEX_FLAGS[letter]
-    try:
-        re.compile(pattern, flags)
-    except (re.error, OverflowError, RecursionError, ValueError) as exc:
-        raise bad_request(param, f"invalid pattern {pattern[:40]!r}: {exc}") from None
-
-
-def _match_clause(spec: ModelSpec, raw: str) -> dict[str, Any]:
-    name, sep, pattern = raw.partition("=")
-    name = name.strip()
-    if not sep:
-        raise bad_request("match", f"expected field=pattern, got {raw[:40]!r}")
-    _field(spec, "match", name)
-    options = ""
-    if pattern.startswith(CASE_INSENSITIVE_PREFIX):
-        pattern, options = pattern[len(CASE_INSENSITIVE_PREFIX) :], "i"
-    _check_pattern("match", pattern)
-    _compile("match", pattern, options)
-    clause: dict[str, Any] = {"$regex": pattern}
-    if options:
-        clause["$options"] = options
-    return {name: clause}
 
 
 def _json_type(value: Any) -> str:
