@@ -22,7 +22,9 @@ from autoapi.endpoints import Context, Endpoints
 from autoapi.errors import ProblemError, problem_response, to_response
 from autoapi.hooks import Hooks, call, find_hooks
 from autoapi.introspect import ModelSpec, Resource, build_resources, inspect_model
+from autoapi.listing import Listing
 from autoapi.modelschema import SchemaOptions
+from autoapi.pages import COUNT_MODES, CountMode
 from autoapi.render import Renderer
 from autoapi.schemas import build_schema_set
 from autoapi.validation import RouteValidator, guard
@@ -30,6 +32,7 @@ from autoapi.validation import RouteValidator, guard
 logger = logging.getLogger("autoapi")
 
 METHODS = ("list", "get", "post", "put", "patch", "delete", "options")
+OPT_IN_METHODS = ("bulk_patch", "bulk_delete")  # never on unless named
 Handler = Callable[[Request], Awaitable[Response]]
 CheckAuth = Callable[[Request], Any]
 
@@ -56,6 +59,10 @@ class AutoAPI:
         default_limit: int | None = None,
         max_limit: int = 1000,
         max_time_ms: int | None = 10_000,
+        count: CountMode = "exact",
+        max_count: int | None = None,
+        require_if_match: bool = False,
+        max_batch: int = 1000,
     ) -> None:
         self.models = _check_models(models)
         self.methods = _check_methods(methods)
@@ -67,8 +74,20 @@ class AutoAPI:
         specs = _all_specs(self.models)
         hooks = {model: find_hooks(model) for model in specs}
         self.renderer = Renderer(specs, hooks, expose_version_key, self.model_name_key)
+        listing = Listing(default_limit, max_limit, _check_count(count), max_count)
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
         self.context = Context(
-            specs, hooks, self.renderer, default_limit, max_limit, max_time_ms, self.model_name_key
+            specs,
+            hooks,
+            self.renderer,
+            default_limit,
+            max_limit,
+            max_time_ms,
+            self.model_name_key,
+            listing,
+            require_if_match,
+            max_batch,
         )
         registered = [specs[m] for m in self.models]
         self.resources: Mapping[str, Resource] = MappingProxyType(build_resources(registered))
@@ -117,6 +136,8 @@ class AutoAPI:
                 {
                     "list": checked("routeList", ep.collection),
                     "post": checked("routePost", ep.create),
+                    "bulk_patch": ep.patch_many,
+                    "bulk_delete": ep.delete_many,
                 },
             ),
             self._route(
@@ -200,6 +221,8 @@ _HTTP = {
     "put": "PUT",
     "patch": "PATCH",
     "delete": "DELETE",
+    "bulk_patch": "PATCH",
+    "bulk_delete": "DELETE",
 }
 
 
@@ -254,10 +277,17 @@ def _check_methods(methods: Iterable[str]) -> frozenset[str]:
     if isinstance(methods, str):
         raise TypeError("methods must be a list of method names, not a string")
     out = frozenset(methods)
-    unknown = sorted(out - set(METHODS))
+    known = (*METHODS, *OPT_IN_METHODS)
+    unknown = sorted(out - set(known))
     if unknown:
-        raise ValueError(f"unknown method name(s) {unknown}; choose from {list(METHODS)}")
+        raise ValueError(f"unknown method name(s) {unknown}; choose from {list(known)}")
     return out
+
+
+def _check_count(mode: str) -> CountMode:
+    if mode not in COUNT_MODES:
+        raise ValueError(f"count must be one of {list(COUNT_MODES)}, not {mode!r}")
+    return mode  # type: ignore[return-value]
 
 
 def _check_limits(default_limit: int, max_limit: int) -> None:

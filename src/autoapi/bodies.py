@@ -39,6 +39,58 @@ async def read_body(request: Request, spec: ModelSpec, model_name_key: str | Non
         items: dict[str, Any] = {}
     else:
         items = _decode(raw, request.headers.get("content-type", ""), spec)
+    return to_body(spec, items, model_name_key)
+
+
+async def read_bodies(
+    request: Request, spec: ModelSpec, model_name_key: str | None, most: int
+) -> Body | list[Body]:
+    """As :func:`read_body`, but a JSON array (of at most `most` objects) gives one Body per
+    item; the faults of every item are gathered, each named `[i].field`."""
+    raw = await _read_limited(request)
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    is_json = media == "application/json" or media.endswith("+json")
+    if not (is_json and raw.lstrip().startswith(b"[")):
+        request._body = raw  # read_body reads it again from the cache
+        return await read_body(request, spec, model_name_key)
+    return _array_bodies(raw, spec, model_name_key, most)
+
+
+def _array_bodies(
+    raw: bytes, spec: ModelSpec, model_name_key: str | None, most: int
+) -> list[Body]:
+    try:
+        values = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ProblemError(
+            400, f"invalid JSON body: {exc}", [{"field": "body", "message": "invalid JSON"}]
+        ) from None
+    if not isinstance(values, list) or not values:
+        raise ProblemError(
+            400,
+            "the JSON body must be an object, or an array of at least one object",
+            [{"field": "body", "message": "expected an object or a non-empty array"}],
+        )
+    if len(values) > most:
+        raise ProblemError(413, f"at most {most} documents in one request, got {len(values)}")
+    bodies: list[Body] = []
+    errors: list[dict[str, str]] = []
+    for i, value in enumerate(values):
+        if not isinstance(value, dict):
+            errors.append({"field": f"[{i}]", "message": "expected an object"})
+            continue
+        try:
+            bodies.append(to_body(spec, value, model_name_key))
+        except ProblemError as exc:
+            errors += [{**e, "field": f"[{i}].{e['field']}"} for e in exc.errors]
+    if errors:
+        raise unprocessable(errors)
+    return bodies
+
+
+def to_body(spec: ModelSpec, items: Mapping[str, Any], model_name_key: str | None) -> Body:
+    """Decoded key/value pairs → a checked Body (unknown fields and bad links → 422)."""
+    items = dict(items)
     ignored = READ_ONLY | ({model_name_key} if model_name_key else set())
     has_id = "_id" in items
     ident = items.pop("_id", None)
