@@ -79,7 +79,7 @@ async def test_every_route_key_empty_gets_the_defaults(make_client: MakeClient) 
     url = f"/api/authors/{created.json()['_id']}"
     assert (await client.get(url)).json() == created.json()
     listed = await client.get("/api/authors?limit=5&sort=-created")
-    assert listed.json() == {"total": 1, "items": [created.json()], "next": None, "prev": None}
+    assert listed.json() == {"total": 1, "items": [created.json()]}
     assert (await client.put(url, json={"lastName": "Lee"})).json()["lastName"] == "Lee"
     patched = await client.patch(url, json={"biography.born": 1961})
     assert patched.json()["biography"]["born"] == 1961
@@ -203,7 +203,7 @@ async def test_whitelist_reaches_list_items_and_refs(make_client: MakeClient) ->
     shown = {**JAY, "birthday": None}  # what authorsModel declares, nothing else
     assert created.json() == shown
     listed = (await client.get("/api/authors")).json()
-    assert listed == {"total": 1, "items": [shown], "next": None, "prev": None}
+    assert listed == {"total": 1, "items": [shown]}
 
 
 async def test_format_date_renders_a_date_time_as_a_date(make_client: MakeClient) -> None:
