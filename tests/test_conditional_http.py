@@ -143,7 +143,7 @@ async def test_racing_patches_with_one_if_match_one_wins(make_client: MakeClient
     url = f"/api/books/{book.id}"
     tag = (await client.get(url)).headers["etag"]
     answers = await asyncio.gather(
-        *(client.patch(url, json={"pages": i}, headers={"If-Match": tag}) for i in range(8))
+        *(client.patch(url, json={"pages": i}, headers={"If-Match": tag}) for i in range(1, 9))
     )
     codes = sorted(r.status_code for r in answers)
     assert codes == [200] + [412] * 7, codes

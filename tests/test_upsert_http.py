@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -65,8 +66,9 @@ async def test_one_upsert_and_no_read_first(make_client: MakeClient) -> None:
     with counting() as trips:
         response = await client.post("/api/things", json={"_id": "k1", "label": "x"}, headers=cou())
     assert response.status_code == 201
-    assert trips.calls[0] == ("things", "findAndModify")
-    assert ("things", "find") not in trips.calls[:1]
+    assert trips.calls[0] == ("things", "findAndModify")  # no existence read before it
+    if os.environ.get("MONGODB_URL"):  # the stand-ins lack the command: they read it back
+        assert len(trips) == 1
 
 
 async def test_create_branch_validates_the_whole_document(make_client: MakeClient) -> None:
