@@ -76,7 +76,9 @@ async def test_if_none_match_answers_304_without_populate(make_client: MakeClien
     same = await client.get(url, headers={"If-None-Match": f'W/{tag}, "other"'})
     assert same.status_code == 304 and same.content == b"" and same.headers["etag"] == tag
     assert (await client.get(url, headers={"If-None-Match": '"other"'})).status_code == 200
-    populated = await client.get(url, params={"populate": "publisher"}, headers={"If-None-Match": tag})
+    populated = await client.get(
+        url, params={"populate": "publisher"}, headers={"If-None-Match": tag}
+    )
     assert populated.status_code == 200
 
 
@@ -98,7 +100,9 @@ async def test_if_match_mismatch_is_412_and_nothing_is_written(
 async def test_if_match_star_and_a_vanished_document(make_client: MakeClient) -> None:
     client = await make_client()
     url, _ = await make_author(client)
-    assert (await client.patch(url, json={"lastName": "S"}, headers={"If-Match": "*"})).status_code == 200
+    assert (
+        await client.patch(url, json={"lastName": "S"}, headers={"If-Match": "*"})
+    ).status_code == 200
     await client.delete(url)
     assert_problem(await client.patch(url, json={"lastName": "S"}, headers={"If-Match": "*"}), 404)
 
@@ -129,9 +133,13 @@ async def test_require_if_match_answers_428_in_its_turn(make_client: MakeClient)
     url, tag = await make_author(client)
     assert_problem(await client.patch(url, json={"lastName": "S"}), 428)
     assert_problem(await client.delete(url), 428)
-    assert_problem(await client.patch(url, content=b"{", headers={"content-type": "application/json"}), 428)
+    assert_problem(
+        await client.patch(url, content=b"{", headers={"content-type": "application/json"}), 428
+    )
     assert_problem(await client.patch("/api/authors/nope", json={}), 404)  # the id comes first
-    assert (await client.patch(url, json={"lastName": "S"}, headers={"If-Match": tag})).status_code == 200
+    assert (
+        await client.patch(url, json={"lastName": "S"}, headers={"If-Match": tag})
+    ).status_code == 200
 
 
 async def test_racing_patches_with_one_if_match_one_wins(make_client: MakeClient) -> None:

@@ -34,7 +34,9 @@ async def walk(client: httpx.AsyncClient, url: str, **params: Any) -> tuple[list
         body = (await client.get(url, params={**params, "cursor": body["next"]})).json()
 
 
-async def walk_back(client: httpx.AsyncClient, url: str, token: str | None, **params: Any) -> list[str]:
+async def walk_back(
+    client: httpx.AsyncClient, url: str, token: str | None, **params: Any
+) -> list[str]:
     seen: list[str] = []
     while token is not None:
         body = (await client.get(url, params={**params, "cursor": token})).json()
@@ -55,7 +57,9 @@ async def test_cursor_walk_visits_every_document_once_each_way(
     forward, prev = await walk(client, "/api/books", **params)
     assert forward == order
     last_page = len(order) % 4 or 4
-    assert walk_back_order(order, last_page) == await walk_back(client, "/api/books", prev, **params)
+    assert walk_back_order(order, last_page) == await walk_back(
+        client, "/api/books", prev, **params
+    )
 
 
 def walk_back_order(order: list[str], last_page: int) -> list[str]:
@@ -90,11 +94,20 @@ async def test_offset_pages_carry_tokens_and_a_link_header(make_client: MakeClie
     first = await client.get("/api/books", params={"limit": 3, "sort": "title", "fields": "pages"})
     body = first.json()
     assert body["prev"] is None and body["next"]
-    assert set(body["items"][0]) == {"_id", "pages"}  # the sort key fetched for the token is not shown
+    assert set(body["items"][0]) == {
+        "_id",
+        "pages",
+    }  # the sort key fetched for the token is not shown
     assert 'rel="next"' in first.headers["link"] and "cursor=" in first.headers["link"]
-    middle = (await client.get("/api/books", params={"limit": 3, "offset": 3, "sort": "title"})).json()
+    middle = (
+        await client.get("/api/books", params={"limit": 3, "offset": 3, "sort": "title"})
+    ).json()
     assert middle["prev"] and middle["next"]
-    back = (await client.get("/api/books", params={"limit": 3, "sort": "title", "cursor": middle["prev"]})).json()
+    back = (
+        await client.get(
+            "/api/books", params={"limit": 3, "sort": "title", "cursor": middle["prev"]}
+        )
+    ).json()
     assert [i["title"] for i in back["items"]] == ["t000", "t001", "t002"]
     last = await client.get("/api/books", params={"limit": 3, "offset": 9})
     assert last.json()["next"] is None and 'rel="prev"' in last.headers["link"]
@@ -105,7 +118,9 @@ async def test_a_cursor_page_is_one_range_query_without_skip(make_client: MakeCl
     await seed_books(12)
     token = (await client.get("/api/books", params={"limit": 5, "sort": "-pages"})).json()["next"]
     with counting() as trips:
-        page = await client.get("/api/books", params={"limit": 5, "sort": "-pages", "cursor": token, "count": "none"})
+        page = await client.get(
+            "/api/books", params={"limit": 5, "sort": "-pages", "cursor": token, "count": "none"}
+        )
     assert page.status_code == 200
     assert trips.calls == [("books", "find")]
     assert "$or" in str(trips.filters[0]) or "$lt" in str(trips.filters[0])
@@ -139,7 +154,9 @@ async def test_a_token_for_another_route_or_malformed_is_400(make_client: MakeCl
     other = Author(firstName="C", lastName="D")
     await other.insert()
     await seed_books(4, author=author)
-    token = (await client.get(f"/api/authors/{author.id}/books", params={"limit": 2})).json()["next"]
+    token = (await client.get(f"/api/authors/{author.id}/books", params={"limit": 2})).json()[
+        "next"
+    ]
     assert token
     ok = await client.get(f"/api/authors/{author.id}/books", params={"limit": 2, "cursor": token})
     assert [i["title"] for i in ok.json()["items"]] == ["t002", "t003"]
@@ -147,7 +164,9 @@ async def test_a_token_for_another_route_or_malformed_is_400(make_client: MakeCl
         assert_problem(await client.get(url, params={"limit": 2, "cursor": token}), 400, "cursor")
     for bad in ("x", "!!", token[:-3]):
         assert_problem(await client.get("/api/books", params={"cursor": bad}), 400, "cursor")
-    assert_problem(await client.get("/api/books", params={"sort": "tags", "cursor": token}), 400, "cursor")
+    assert_problem(
+        await client.get("/api/books", params={"sort": "tags", "cursor": token}), 400, "cursor"
+    )
 
 
 async def test_count_none_runs_no_count_command(make_client: MakeClient) -> None:
@@ -166,7 +185,9 @@ async def test_count_estimated_only_without_a_filter(make_client: MakeClient) ->
         body = (await client.get("/api/books", params={"count": "estimated"})).json()
     assert body["total"] == 5 and body["total_estimated"] is True
     assert ("books", "count") in trips.calls
-    filtered = (await client.get("/api/books", params={"count": "estimated", "filter": "isGood"})).json()
+    filtered = (
+        await client.get("/api/books", params={"count": "estimated", "filter": "isGood"})
+    ).json()
     assert filtered["total"] == 2 and "total_estimated" not in filtered
 
 
@@ -176,7 +197,9 @@ async def test_count_option_default_and_max_count(make_client: MakeClient) -> No
     assert (await client.get("/api/books")).json()["total"] is None
     exact = (await client.get("/api/books", params={"count": "exact"})).json()
     assert exact["total"] == 3 and exact["total_truncated"] is True
-    few = (await client.get("/api/books", params={"count": "exact", "where": '{"pages": 0}'})).json()
+    few = (
+        await client.get("/api/books", params={"count": "exact", "where": '{"pages": 0}'})
+    ).json()
     assert few["total"] == 1 and "total_truncated" not in few
     assert_problem(await client.get("/api/books", params={"count": "all"}), 400, "count")
 

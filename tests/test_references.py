@@ -313,7 +313,8 @@ async def test_reverse_through_single_links(lib: Library) -> None:
     assert books["items"] == [lib.alpha, lib.beta]
     assert titles(await lib.get(f"/authors/{lib.jay['_id']}/books_as_coauthor")) == ["Gamma"]
     assert titles(await lib.get(f"/authors/{lib.ann['_id']}/books_as_coauthor")) == ["Alpha"]
-    assert await lib.get(f"/authors/{lib.ann['_id']}/books") == {"total": 0, "items": [], "next": None, "prev": None}
+    none = {"total": 0, "items": [], "next": None, "prev": None}
+    assert await lib.get(f"/authors/{lib.ann['_id']}/books") == none
     authors = await lib.get(f"/publishers/{lib.penguin['_id']}/authors")
     assert authors == {"total": 1, "items": [lib.jay], "next": None, "prev": None}
 

@@ -29,7 +29,9 @@ async def stored(model: Any, ident: Any) -> dict[str, Any]:
 @pytest.mark.parametrize("mode", ["CoU", "cou", "COR", "cor"])
 async def test_creates_then_updates_with_201_then_200(make_client: MakeClient, mode: str) -> None:
     client = await make_client()
-    first = await client.post("/api/books", json={"_id": OID, "title": "One", "pages": 3}, headers=cou(mode))
+    first = await client.post(
+        "/api/books", json={"_id": OID, "title": "One", "pages": 3}, headers=cou(mode)
+    )
     assert first.status_code == 201, first.text
     assert first.headers["location"].endswith(f"/books/{OID}")
     assert first.json()["title"] == "One" and first.json()["isGood"] is False
@@ -46,14 +48,18 @@ async def test_cou_merges_and_null_removes_cor_replaces_keeping_hidden_and_undec
     client = await make_client()
     author = Author(firstName="A", lastName="B", secret="s")  # type: ignore[call-arg]
     await author.insert()
-    await store.collection(Author).update_one({"_id": author.id}, {"$set": {"extra": 1, "secret": "s"}})
+    await store.collection(Author).update_one(
+        {"_id": author.id}, {"$set": {"extra": 1, "secret": "s"}}
+    )
     body = {"_id": str(author.id), "firstName": "Z", "birthday": None}
     merged = await client.post("/api/authors", json=body, headers=cou("CoU"))
     assert merged.status_code == 200, merged.text
     raw = await stored(Author, author.id)
     assert raw["firstName"] == "Z" and raw["lastName"] == "B" and "birthday" not in raw
     replaced = await client.post(
-        "/api/authors", json={"_id": str(author.id), "firstName": "Q", "lastName": "R"}, headers=cou("CoR")
+        "/api/authors",
+        json={"_id": str(author.id), "firstName": "Q", "lastName": "R"},
+        headers=cou("CoR"),
     )
     assert replaced.status_code == 200, replaced.text
     raw = await stored(Author, author.id)
@@ -76,12 +82,22 @@ async def test_create_branch_validates_the_whole_document(make_client: MakeClien
     missing = await client.post("/api/books", json={"_id": OID, "pages": 2}, headers=cou())
     assert_problem(missing, 422, "title")
     assert await Book.find_all().count() == 0
-    bad = await client.post("/api/books", json={"_id": OID, "title": "T", "pages": "many"}, headers=cou())
+    bad = await client.post(
+        "/api/books", json={"_id": OID, "title": "T", "pages": "many"}, headers=cou()
+    )
     assert_problem(bad, 422, "pages")
     await Book(id=ObjectId(OID), title="T").insert()
     partial = await client.post("/api/books", json={"_id": OID, "pages": 9}, headers=cou())
-    assert partial.status_code == 200 and partial.json()["pages"] == 9 and partial.json()["title"] == "T"
-    assert_problem(await client.post("/api/books", json={"_id": OID, "pages": "x"}, headers=cou()), 422, "pages")
+    assert (
+        partial.status_code == 200
+        and partial.json()["pages"] == 9
+        and partial.json()["title"] == "T"
+    )
+    assert_problem(
+        await client.post("/api/books", json={"_id": OID, "pages": "x"}, headers=cou()),
+        422,
+        "pages",
+    )
 
 
 async def test_without_id_both_create_and_unknown_values_are_400(make_client: MakeClient) -> None:
@@ -99,7 +115,7 @@ async def test_custom_hooks_override_cou_and_cor(make_client: MakeClient) -> Non
 
     class Hooked(Thing):
         @classmethod
-        async def apiCoU(cls, data: dict[str, Any], request: Any) -> Any:  # noqa: N802
+        async def apiCoU(cls, data: dict[str, Any], request: Any) -> Any:
             calls.append("cou")
             doc = cls(id=data["_id"], label="from hook")
             await store.insert(doc)
