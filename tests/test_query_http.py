@@ -145,4 +145,4 @@ async def test_search_on_an_empty_reverse_route(make_client: MakeClient) -> None
     await lonely.insert()
     response = await client.get(f"/api/fruits/{lonely.id}/baskets", params={"search": "x"})
     assert response.status_code == 200, response.text
-    assert response.json() == {"total": 0, "items": []}
+    assert response.json() == {"total": 0, "items": [], "next": None, "prev": None}

@@ -79,7 +79,7 @@ async def test_every_route_key_empty_gets_the_defaults(make_client: MakeClient) 
     url = f"/api/authors/{created.json()['_id']}"
     assert (await client.get(url)).json() == created.json()
     listed = await client.get("/api/authors?limit=5&sort=-created")
-    assert listed.json() == {"total": 1, "items": [created.json()]}
+    assert listed.json() == {"total": 1, "items": [created.json()], "next": None, "prev": None}
     assert (await client.put(url, json={"lastName": "Lee"})).json()["lastName"] == "Lee"
     patched = await client.patch(url, json={"biography.born": 1961})
     assert patched.json()["biography"]["born"] == 1961

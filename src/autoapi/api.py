@@ -29,12 +29,14 @@ from autoapi.introspect import (
     collection_name,
     inspect_model,
 )
+from autoapi.listing import Listing
 from autoapi.metrics import Metrics
 from autoapi.modelschema import SchemaOptions
 from autoapi.openapi import OpenAPIInfo, openapi_document
+from autoapi.pages import COUNT_MODES, CountMode
 from autoapi.render import Renderer
 from autoapi.requestid import echoing, get_logger, request_id
-from autoapi.routes import METHODS, Shape, of_shape
+from autoapi.routes import METHODS, OPT_IN_METHODS, Shape, of_shape
 from autoapi.schemas import build_schema_set
 from autoapi.validation import RouteValidator, guard
 
@@ -72,6 +74,10 @@ class AutoAPI:
         policy: policies.Policy | None = None,
         audit: Sink | None = None,
         metrics: bool = False,
+        count: CountMode = "exact",
+        max_count: int | None = None,
+        require_if_match: bool = False,
+        max_batch: int = 1000,
     ) -> None:
         self.models = _check_models(models)
         self.methods = _check_methods(methods)
@@ -88,8 +94,20 @@ class AutoAPI:
         self.renderer = Renderer(specs, hooks, expose_version_key, self.model_name_key)
         self.auditor = None if audit is None else Auditor(audit, self.renderer.render_stored)
         self.metrics = Metrics() if metrics else None
+        listing = Listing(default_limit, max_limit, _check_count(count), max_count)
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
         self.context = Context(
-            specs, hooks, self.renderer, default_limit, max_limit, max_time_ms, self.model_name_key
+            specs,
+            hooks,
+            self.renderer,
+            default_limit,
+            max_limit,
+            max_time_ms,
+            self.model_name_key,
+            listing,
+            require_if_match,
+            max_batch,
         )
         registered = [specs[m] for m in self.models]
         self.resources: Mapping[str, Resource] = MappingProxyType(build_resources(registered))
@@ -320,10 +338,17 @@ def _check_methods(methods: Iterable[str]) -> frozenset[str]:
     if isinstance(methods, str):
         raise TypeError("methods must be a list of method names, not a string")
     out = frozenset(methods)
-    unknown = sorted(out - set(METHODS))
+    known = (*METHODS, *OPT_IN_METHODS)
+    unknown = sorted(out - set(known))
     if unknown:
-        raise ValueError(f"unknown method name(s) {unknown}; choose from {list(METHODS)}")
+        raise ValueError(f"unknown method name(s) {unknown}; choose from {list(known)}")
     return out
+
+
+def _check_count(mode: str) -> CountMode:
+    if mode not in COUNT_MODES:
+        raise ValueError(f"count must be one of {list(COUNT_MODES)}, not {mode!r}")
+    return mode  # type: ignore[return-value]
 
 
 def _check_limits(default_limit: int, max_limit: int) -> None:

@@ -14,7 +14,16 @@ from pydantic import ValidationError
 from starlette.requests import Request
 
 from autoapi.coerce import CoercionError, check_storable, coerce_text, link_ref
-from autoapi.decode import FORM, OutOfRange, form_pairs, json_object, media_kind, multi
+from autoapi.decode import (
+    FORM,
+    JSON,
+    OutOfRange,
+    form_pairs,
+    json_object,
+    json_value,
+    media_kind,
+    multi,
+)
 from autoapi.errors import ProblemError, echo, unprocessable
 from autoapi.introspect import FieldSpec, ModelSpec
 from autoapi.messages import pydantic_message
@@ -37,7 +46,24 @@ class Body:
 
 async def read_body(request: Request, spec: ModelSpec, model_name_key: str | None) -> Body:
     """Read, decode (once) and check a write body; any fault raises a 4xx ProblemError."""
+    return _decoded_body(request, await _read_limited(request), spec, model_name_key)
+
+
+async def read_bodies(
+    request: Request, spec: ModelSpec, model_name_key: str | None, most: int
+) -> Body | list[Body]:
+    """As :func:`read_body`, but a JSON array (of at most `most` objects) gives one Body per
+    item; the faults of every item are gathered, each named `[i].field`."""
     raw = await _read_limited(request)
+    is_json = media_kind(request.headers.get("content-type", "")) == JSON
+    if not (is_json and raw.lstrip().startswith(b"[")):
+        return _decoded_body(request, raw, spec, model_name_key)
+    return _array_bodies(raw, spec, model_name_key, most)
+
+
+def _decoded_body(
+    request: Request, raw: bytes, spec: ModelSpec, model_name_key: str | None
+) -> Body:
     kind = media_kind(request.headers.get("content-type", ""))
     sent: Mapping[str, Any] = {}
     items: dict[str, Any] = {}
@@ -50,13 +76,52 @@ async def read_body(request: Request, spec: ModelSpec, model_name_key: str | Non
     elif raw.strip():
         items = json_object(raw)
         sent = items
+    body = to_body(spec, items, model_name_key)
+    check = request.scope.get(CHECK_BODY)
+    if check is not None:  # the route's JSON Schema sees the values as decoded above
+        check(sent, _scalars(items) if kind == FORM else None)
+    return body
+
+
+def _array_bodies(raw: bytes, spec: ModelSpec, model_name_key: str | None, most: int) -> list[Body]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProblemError(400, "the body is not valid UTF-8", code="invalid_json") from None
+    values = json_value(text, "body")
+    if not isinstance(values, list) or not values:
+        raise ProblemError(
+            400,
+            "the JSON body must be an object, or an array of at least one object",
+            [{"field": "body", "message": "expected an object or a non-empty array"}],
+            code="invalid_json",
+        )
+    if len(values) > most:
+        raise ProblemError(
+            413, f"at most {most} documents in one request, got {len(values)}", code="too_large"
+        )
+    bodies: list[Body] = []
+    errors: list[dict[str, str]] = []
+    for i, value in enumerate(values):
+        if not isinstance(value, dict):
+            errors.append({"field": f"[{i}]", "message": "expected an object"})
+            continue
+        try:
+            bodies.append(to_body(spec, value, model_name_key))
+        except ProblemError as exc:
+            errors += [{**e, "field": f"[{i}].{e['field']}"} for e in exc.errors]
+    if errors:
+        raise unprocessable(errors)
+    return bodies
+
+
+def to_body(spec: ModelSpec, items: Mapping[str, Any], model_name_key: str | None) -> Body:
+    """Decoded key/value pairs → a checked Body (unknown fields and bad links → 422)."""
+    items = dict(items)
     ignored = READ_ONLY | ({model_name_key} if model_name_key else set())
     has_id = "_id" in items
     ident = items.get("_id")
     data = build_data(spec, {k: v for k, v in items.items() if k not in ignored | {"_id"}})
-    check = request.scope.get(CHECK_BODY)
-    if check is not None:  # the route's JSON Schema sees the values as decoded above
-        check(sent, _scalars(items) if kind == FORM else None)
     return Body(data, ident, has_id)
 
 

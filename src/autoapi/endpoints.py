@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,17 +15,19 @@ from pymongo.errors import PyMongoError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from autoapi import audit, store
+from autoapi import audit, bulk, store
 from autoapi import policy as policies
-from autoapi.bodies import read_body
+from autoapi.bodies import Body, read_bodies, read_body
 from autoapi.errors import ProblemError, not_found, unprocessable, validation_errors
-from autoapi.hooks import SAVED, Hooks, call, created, list_query
+from autoapi.hooks import CREATED, SAVED, Hooks, call, created
 from autoapi.introspect import ForwardRef, ModelSpec, Resource, ReverseRef
 from autoapi.links import check_links
-from autoapi.projection import check_projection
-from autoapi.query import ListQuery, and_filters, parse_list_query, parse_populate
+from autoapi.listing import Listing, list_response
+from autoapi.preconditions import guard_write, not_modified, require_if_match, tag_of, tagged
+from autoapi.query import parse_populate
 from autoapi.render import Renderer, instance_of
 from autoapi.serialize import JSONResponse
+from autoapi.upsert import parse_mode
 from autoapi.validation import check_query, shaped
 from autoapi.writes import apply_paths
 
@@ -42,6 +43,13 @@ class Context:
     max_limit: int
     max_time_ms: int | None
     model_name_key: str | None
+    listing: Listing | None = None
+    require_if_match: bool = False
+    max_batch: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.listing is None:
+            object.__setattr__(self, "listing", Listing(self.default_limit, self.max_limit))
 
     def lookup(self, model: type) -> ModelSpec:
         return self.specs[model]
@@ -59,13 +67,18 @@ class Endpoints:
     # -- reads ---------------------------------------------------------------
 
     async def collection(self, request: Request) -> Response:
-        return await self._list(request, self.spec, {})
+        return await list_response(self.ctx, request, self.spec, {})
 
     async def get(self, request: Request) -> Response:
         ident = self._path_id(request)
         populate = await self._populate(request)
         raw = await self._find_one(self.spec, {"_id": ident})
-        return _respond(request, await self.ctx.renderer.render(self.spec, raw, request, populate))
+        tag = tag_of(self.spec, raw)
+        unchanged = None if populate else not_modified(request, tag)
+        if unchanged is not None:
+            return unchanged
+        rendered = await self.ctx.renderer.render(self.spec, raw, request, populate)
+        return _respond(request, rendered, headers={"ETag": tag})
 
     async def forward(self, request: Request, ref: ForwardRef) -> Response:
         """The linked document (null when unset or gone); a list of links → `{total, items}`."""
@@ -73,11 +86,14 @@ class Endpoints:
         ident = self._path_id(request)
         if not (await policies.access_for(request, self.spec.model)).readable(key):
             raise ProblemError(404, "no route here")  # a link hidden from this request
-        populate = await self._populate(request, self.ctx.specs[ref.link.target])
+        target = self.ctx.specs[ref.link.target]
+        populate = await self._populate(request, target)
         raw = await self._find_one(self.spec, {"_id": ident}, {key: 1})
-        docs = await self.ctx.renderer.render_linked(self.spec, raw, key, request, populate)
+        stored: list[Any] = []
+        docs = await self.ctx.renderer.render_linked(self.spec, raw, key, request, populate, stored)
         if not ref.link.many:
-            return _respond(request, docs[0] if docs else None)
+            one = stored[0] if stored else None
+            return _respond(request, docs[0] if docs else None, headers=tagged(target, one))
         items = [doc for doc in docs if doc is not None]
         return _respond(request, {"total": len(items), "items": items})
 
@@ -86,37 +102,93 @@ class Endpoints:
         await self._find_one(self.spec, {"_id": ident}, {"_id": 1})
         child = self.ctx.specs[ref.child]
         base = {ref.link.key: _ref_to(self.spec, ident)}
-        return await self._list(request, child, base)
+        return await list_response(self.ctx, request, child, base)
 
     # -- writes --------------------------------------------------------------
 
     async def create(self, request: Request) -> Response:
+        method = request.headers.get("x-http-method")
+        mode = None if method is None else parse_mode(method)
+        if mode is not None:  # CoU needs post and patch, CoR post and put
+            await policies.require(request, self.spec.model, mode)
         populate = await self._populate(request)
-        body = await read_body(request, self.spec, self.ctx.model_name_key)
+        read = await read_bodies(request, self.spec, self.ctx.model_name_key, self.ctx.max_batch)
+        if isinstance(read, list):
+            if mode is not None:
+                raise ProblemError(400, "X-HTTP-Method takes one document, not an array")
+            return await self._create_many(request, read, populate)
+        data = await self._checked_data(request, read)
+        if mode is not None:
+            return await self._create_or_write(request, data, mode, populate)
+        if "api_post" in self.hooks.custom:
+            _validate(self.spec.model, data)
+        await check_links(self.spec, data)
+        doc = created(self.spec.model, await self._write(call(self.hooks.api_post, data, request)))
+        raw = store.encode_document(doc)
+        await audit.record(request, self.spec.model, "create", None, raw)
+        rendered = await self.ctx.renderer.render(self.spec, raw, request, populate)
+        headers = {"Location": _location(request, doc), **tagged(self.spec, raw)}
+        return _respond(request, rendered, 201, headers)
+
+    async def _checked_data(self, request: Request, body: Body) -> dict[str, Any]:
+        """The body's data under the policy: fields it may write, stamps applied, `_id`."""
         access = await policies.access_for(request, self.spec.model)
         access.check_body(body.data)
         data = access.stamped(body.data)  # stamps before validation
         if body.has_id:
             data["_id"] = self._body_id(body.id)
-        if "api_post" in self.hooks.custom:
-            _validate(self.spec.model, data)
-        await check_links(self.spec, body.data)
-        doc = created(self.spec.model, await self._write(call(self.hooks.api_post, data, request)))
-        raw = store.encode_document(doc)
-        await audit.record(request, self.spec.model, "create", None, raw)
-        location = f"{str(request.url.replace(query='')).rstrip('/')}/{quote(str(doc.id), safe='')}"
+        return data
+
+    async def _create_or_write(
+        self, request: Request, data: dict[str, Any], mode: str, populate: tuple[str, ...]
+    ) -> Response:
+        request.scope["autoapi.method"] = mode  # `cou` / `cor`, for access rules
+        hook = self.hooks.api_cou if mode == "cou" else self.hooks.api_cor
+        await check_links(self.spec, data)
+        doc = created(self.spec.model, await self._write(call(hook, data, request)))
+        raw = request.scope.get(SAVED, {}).get(id(doc)) or store.encode_document(doc)
+        is_new = request.scope.get(CREATED, {}).get(id(doc), True)
+        action: audit.Action = "create" if is_new else ("update" if mode == "cou" else "replace")
+        await audit.record(request, self.spec.model, action, None, raw)
         rendered = await self.ctx.renderer.render(self.spec, raw, request, populate)
-        return _respond(request, rendered, 201, {"Location": location})
+        headers = tagged(self.spec, raw)
+        if is_new:
+            headers["Location"] = _location(request, doc)
+        return _respond(request, rendered, 201 if is_new else 200, headers)
+
+    async def _create_many(
+        self, request: Request, bodies: list[Body], populate: tuple[str, ...]
+    ) -> Response:
+        items = [await self._checked_data(request, body) for body in bodies]
+        bulk.validate_all(self.spec, items)
+        for item in items:
+            await check_links(self.spec, item)
+        done = await self._write(bulk.insert_all(self.spec, self.hooks, items, request))
+        if isinstance(done, Response):
+            return done
+        raws = [store.encode_document(doc) for doc in done]
+        for raw in raws:
+            await audit.record(request, self.spec.model, "create", None, raw)
+        rendered = await self.ctx.renderer.render_many(self.spec, raws, request, populate)
+        return _respond(request, {"items": rendered}, 201)
+
+    async def patch_many(self, request: Request) -> Response:
+        await policies.require(request, self.spec.model, "bulk_patch")
+        return await self._write(bulk.patch_many(self.spec, request, self.ctx))  # type: ignore[no-any-return]
+
+    async def delete_many(self, request: Request) -> Response:
+        await policies.require(request, self.spec.model, "bulk_delete")
+        return await self._write(bulk.delete_many(self.spec, request, self.ctx))  # type: ignore[no-any-return]
 
     async def update(self, request: Request) -> Response:
         ident = self._path_id(request)
         populate = await self._populate(request)
+        require_if_match(request, self.ctx.require_if_match)
         body = await read_body(request, self.spec, self.ctx.model_name_key)
         if body.has_id and self._body_id(body.id) != ident:
             raise unprocessable([{"field": "_id", "message": "must equal the id in the path"}])
         (await policies.access_for(request, self.spec.model)).check_body(body.data)
-        before = await self._find_one(self.spec, {"_id": ident})
-        doc = instance_of(self.spec, before)
+        before, doc = await self._instance(ident, request)
         if "api_put" in self.hooks.custom:
             apply_paths(self.spec, doc.model_copy(deep=True), body.data)  # validate only
         await check_links(self.spec, body.data)
@@ -124,75 +196,19 @@ class Endpoints:
         result = saved if isinstance(saved, Document) else doc
         raw = request.scope.get(SAVED, {}).get(id(result)) or store.encode_document(result)
         await audit.record(request, self.spec.model, "update", before, raw)
-        return _respond(request, await self.ctx.renderer.render(self.spec, raw, request, populate))
+        rendered = await self.ctx.renderer.render(self.spec, raw, request, populate)
+        return _respond(request, rendered, headers=tagged(self.spec, raw))
 
     async def delete(self, request: Request) -> Response:
         ident = self._path_id(request)
         check_query(request)
-        before = await self._find_one(self.spec, {"_id": ident})
-        await self._write(call(self.hooks.api_delete, instance_of(self.spec, before), request))
+        require_if_match(request, self.ctx.require_if_match)
+        before, doc = await self._instance(ident, request)
+        await self._write(call(self.hooks.api_delete, doc, request))
         await audit.record(request, self.spec.model, "delete", before, None)
         return _respond(request, {"success": True})
 
     # -- helpers -------------------------------------------------------------
-
-    async def _list(self, request: Request, spec: ModelSpec, base: dict[str, Any]) -> Response:
-        params = {k: request.query_params.getlist(k) for k in request.query_params}
-        visible = (await policies.access_for(request, spec.model)).visible(spec)
-        q = parse_list_query(
-            visible, params, self.ctx.lookup, self.ctx.default_limit, self.ctx.max_limit
-        )
-        check_projection(q.projection)  # belongs in the `fields` parser: a 400, not a 500
-        typed = {"offset": q.skip, "limit": q.limit}
-        check_query(request, {k: v for k, v in typed.items() if params.get(k, [""])[-1]})
-        await policies.check_populate(request, self.ctx.specs, spec, q.populate)
-        items, total = await self._run_list(request, spec, q, base)
-        return _respond(request, {"total": total, "items": items})
-
-    async def _run_list(
-        self, request: Request, spec: ModelSpec, q: ListQuery, base: dict[str, Any]
-    ) -> tuple[list[dict[str, Any]], int]:
-        filters = (base, q.filter) if base else (q.filter,)
-        find = store.new_find(spec.model, *filters, sort=q.sort or ())
-        hooked = await call(self.ctx.hooks[spec.model].on_list_query, find, request)
-        hook_filter, hook_sort = store.find_parts(list_query(hooked, find))
-        # `base` scopes a reverse route to its parent: AND it again after the hook, so a hook
-        # that returns a fresh query cannot widen the route to every document.
-        filter_ = and_filters([base, hook_filter])
-        sort_spec = hook_sort or _score_sort(q) or None
-        projection = self.ctx.renderer.db_projection(spec, q.projection)
-        raws, total = await self._page(spec, filter_, sort_spec, projection, q, _blamed(request))
-        items = await self.ctx.renderer.render_many(spec, raws, request, q.populate, q.projection)
-        return items, total
-
-    async def _page(
-        self,
-        spec: ModelSpec,
-        filter_: Any,
-        sort: Any,
-        projection: Any,
-        q: ListQuery,
-        blame: tuple[str, ...],
-    ) -> tuple[list[Any], int]:
-        page = store.find_many(
-            spec.model,
-            filter_,
-            sort=sort,
-            projection=projection,
-            skip=q.skip,
-            limit=q.limit,
-            blame=blame,
-        )
-        count = store.count(spec.model, filter_, blame=blame)
-        if q.search:  # count first: its refusal (no text index) is the clear one
-            try:
-                total = await count
-            except BaseException:
-                page.close()
-                raise
-            return (await page if total > q.skip else _closed(page)), total
-        raws, total = await asyncio.gather(page, count)
-        return raws, total
 
     async def _find_one(
         self, spec: ModelSpec, filter_: dict[str, Any], projection: Any = None
@@ -202,8 +218,11 @@ class Endpoints:
             raise not_found(spec.name)
         return raw
 
-    async def _instance(self, ident: Any) -> Document:
-        return instance_of(self.spec, await self._find_one(self.spec, {"_id": ident}))
+    async def _instance(self, ident: Any, request: Request) -> tuple[dict[str, Any], Document]:
+        """The stored document (as read) and its model instance, for a write."""
+        raw = await self._find_one(self.spec, {"_id": ident})
+        guard_write(request, self.spec, raw)  # If-Match: 412 now, or a guard on the write
+        return raw, instance_of(self.spec, raw)
 
     async def _write(self, pending: Any) -> Any:
         try:
@@ -253,15 +272,5 @@ def _ref_to(spec: ModelSpec, ident: Any) -> DBRef:
     return DBRef(spec.collection, ident)
 
 
-def _score_sort(q: ListQuery) -> list[tuple[str, Any]]:
-    return [("score", {"$meta": "textScore"})] if q.search else []
-
-
-def _blamed(request: Request) -> tuple[str, ...]:
-    """The parameters a refused query can be blamed on, most likely first."""
-    return tuple(name for name in ("search", "match", "where") if name in request.query_params)
-
-
-def _closed(pending: Any) -> list[Any]:
-    pending.close()  # the page query that a count of zero made pointless
-    return []
+def _location(request: Request, doc: Document) -> str:
+    return f"{str(request.url.replace(query='')).rstrip('/')}/{quote(str(doc.id), safe='')}"

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from autoapi import store
 from autoapi.errors import ProblemError
 from autoapi.introspect import id_annotation
+from autoapi.upsert import create_or_write
 from autoapi.writes import apply_paths
 
 D = TypeVar("D", bound=Document)
@@ -32,6 +33,8 @@ HOOK_NAMES = {
     "api_delete": "apiDelete",
     "api_values": "apiValues",
     "on_list_query": "onListQuery",
+    "api_cou": "apiCoU",
+    "api_cor": "apiCoR",
 }
 
 
@@ -66,7 +69,7 @@ async def default_api_put(self: D, data: dict[str, Any], request: Request) -> D:
     sets = apply_paths(spec, self, data)
     saved = await store.update_paths(self, sets, guard=request.scope.get(WRITE_GUARD))
     if saved is None:
-        raise ProblemError(404, f"no {spec.name} with this id")
+        raise _gone(spec.name, request)
     request.scope.setdefault(SAVED, {})[id(self)] = saved
     return self
 
@@ -74,7 +77,39 @@ async def default_api_put(self: D, data: dict[str, Any], request: Request) -> D:
 async def default_api_delete(self: Document, request: Request) -> None:
     """Delete the document."""
     if not await store.delete(self, guard=request.scope.get(WRITE_GUARD)):
-        raise ProblemError(404, f"no {type(self).__name__} with this id")
+        raise _gone(type(self).__name__, request)
+
+
+def _gone(name: str, request: Request) -> ProblemError:
+    # Under If-Match the document changed or vanished after it was read: 412, not 404.
+    if request.scope.get(WRITE_GUARD) is not None:
+        return ProblemError(412, f"the {name} changed since it was read; read it again")
+    return ProblemError(404, f"no {name} with this id")
+
+
+async def default_api_cou(cls: type[D], data: dict[str, Any], request: Request) -> D:
+    """Create or update: merge `data` into the document with its `_id` (a None value removes
+    that key), or create it, in one upsert. Without `_id`, create."""
+    return await _upsert(cls, data, request, "cou")
+
+
+async def default_api_cor(cls: type[D], data: dict[str, Any], request: Request) -> D:
+    """Create or replace: the declared, visible fields become `data`'s (hidden fields and
+    undeclared stored keys survive), or create it, in one upsert. Without `_id`, create."""
+    return await _upsert(cls, data, request, "cor")
+
+
+async def _upsert(cls: type[D], data: dict[str, Any], request: Request, mode: Any) -> D:
+    if "_id" not in data:
+        doc = await default_api_post(cls, data, request)
+        request.scope.setdefault(CREATED, {})[id(doc)] = True
+        return doc
+    spec = request.scope["autoapi"].specs[cls]
+    fields = {k: v for k, v in data.items() if k != "_id"}
+    outcome = await create_or_write(spec, data["_id"], fields, mode)
+    request.scope.setdefault(SAVED, {})[id(outcome.doc)] = outcome.stored
+    request.scope.setdefault(CREATED, {})[id(outcome.doc)] = outcome.created
+    return outcome.doc  # type: ignore[return-value]
 
 
 async def default_api_values(self: Document, request: Request) -> dict[str, Any]:
@@ -94,6 +129,8 @@ DEFAULTS: Mapping[str, Callable[..., Any]] = {
     "api_delete": default_api_delete,
     "api_values": default_api_values,
     "on_list_query": default_on_list_query,
+    "api_cou": default_api_cou,
+    "api_cor": default_api_cor,
 }
 
 
@@ -106,6 +143,8 @@ class Hooks:
     api_delete: Callable[..., Any]
     api_values: Callable[..., Any]
     on_list_query: Callable[..., Any]
+    api_cou: Callable[..., Any]
+    api_cor: Callable[..., Any]
     custom: frozenset[str]
 
 
@@ -125,6 +164,7 @@ def find_hooks(model: type[Document]) -> Hooks:
 
 SAVED = "autoapi.saved"  # scope key: id(document) → the stored document the default write left
 WRITE_GUARD = "autoapi.write_guard"  # scope key: a condition every default write adds
+CREATED = "autoapi.created"  # scope key: id(document) → whether a CoU/CoR created it
 
 
 def list_query(result: Any, query: Any) -> Any:
@@ -145,7 +185,7 @@ def created(model: type[D], result: Any) -> D:
     return result
 
 
-CLASS_HOOKS = frozenset({"api_post", "on_list_query"})
+CLASS_HOOKS = frozenset({"api_post", "on_list_query", "api_cou", "api_cor"})
 
 
 def _defined_name(model: type[Document], snake: str, camel: str) -> str | None:

@@ -209,15 +209,20 @@ def route_defaults(
 
 
 def list_schema(item: Schema) -> Schema:
-    """`{"total", "items"}` around `item`, its `$defs` moved to the root."""
+    """The list answer (`total`, `items`, `next`, `prev`) around `item`, its `$defs` moved
+    to the root."""
     defs = item.get("$defs")
     inner = {k: v for k, v in item.items() if k != "$defs"}
     out: Schema = {
         "type": "object",
-        "required": ["total", "items"],
+        "required": ["total", "items", "next", "prev"],
         "properties": {
-            "total": {"type": "integer", "minimum": 0},
+            "total": {"type": ["integer", "null"], "minimum": 0},
             "items": {"type": "array", "items": inner},
+            "next": {"type": ["string", "null"]},
+            "prev": {"type": ["string", "null"]},
+            "total_truncated": {"type": "boolean"},
+            "total_estimated": {"type": "boolean"},
         },
     }
     return _with_defs(out, defs or {})

@@ -23,8 +23,7 @@ PARAMETERS = "#/components/parameters/"
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 PROBLEM_JSON = "application/problem+json"
-# `next`/`prev` join the required keys once every list answer carries them
-PAGE_REQUIRED = ("total", "items")
+PAGE_REQUIRED = ("total", "items", "next", "prev")
 
 PROBLEM: Schema = {
     "type": "object",

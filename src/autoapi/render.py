@@ -74,15 +74,25 @@ class Renderer:
         return out
 
     async def render_linked(
-        self, spec: ModelSpec, raw: Raw, key: str, request: Request, populate: Sequence[str] = ()
+        self,
+        spec: ModelSpec,
+        raw: Raw,
+        key: str,
+        request: Request,
+        populate: Sequence[str] = (),
+        stored: list[Raw] | None = None,
     ) -> list[dict[str, Any] | None]:
         """The documents the link `key` of `raw` points at, in link order; None for a missing one.
 
-        `populate` is relative to the link's target model (`publisher` for `author`).
+        `populate` is relative to the link's target model (`publisher` for `author`). The
+        stored targets found are appended to `stored` when given (their ETags need them).
         """
         paths = (key, *(f"{key}.{path}" for path in populate))
         loaded = await load_links(self.specs, spec, [raw], paths)
         target = spec.links[key].target
+        if stored is not None:
+            found = loaded.get(key, {})
+            stored += [found[i] for i in link_ids(raw.get(key)) if _hashable(i) and i in found]
         return [
             await self._render_target(ident, target, request, loaded, key)
             for ident in link_ids(raw.get(key))
@@ -127,6 +137,14 @@ class Renderer:
         if self.model_name_key:
             doc[self.model_name_key] = spec.name
         return shown(request, spec.model, doc)
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def populated_within(paths: Sequence[str], projection: Mapping[str, int] | None) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ class RouteKind:
     handler: str  # the attribute of `Endpoints` that serves it
     verb: str  # the operation id is `<verb>_<model>`
     summary: str  # `{model}`, `{target}` and `{link}` are filled in
+    opt_in: bool = False  # not in the default `methods`: on only when named
 
 
 ROUTES: tuple[RouteKind, ...] = (
@@ -50,6 +51,14 @@ ROUTES: tuple[RouteKind, ...] = (
         "Delete one {model}",
     ),
     RouteKind(
+        "bulk_patch", "PATCH", "collection", None, None, "patch_many", "patch_many",
+        "Patch every {model} the filter options select", opt_in=True,
+    ),
+    RouteKind(
+        "bulk_delete", "DELETE", "collection", None, None, "delete_many", "delete_many",
+        "Delete every {model} the filter options select", opt_in=True,
+    ),
+    RouteKind(
         "get", "GET", "forward", None, None, "forward", "get", "The {target} linked by {link}"
     ),
     RouteKind(
@@ -59,7 +68,8 @@ ROUTES: tuple[RouteKind, ...] = (
 )  # fmt: skip
 
 ROUTE_KEYS: tuple[str, ...] = tuple(r.key for r in ROUTES if r.key is not None)
-METHODS: tuple[str, ...] = (*dict.fromkeys(r.method for r in ROUTES), "options")
+METHODS: tuple[str, ...] = (*dict.fromkeys(r.method for r in ROUTES if not r.opt_in), "options")
+OPT_IN_METHODS: tuple[str, ...] = tuple(r.method for r in ROUTES if r.opt_in)
 
 
 def of_shape(shape: Shape) -> tuple[RouteKind, ...]:

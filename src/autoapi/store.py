@@ -412,6 +412,65 @@ async def delete(doc: Document, guard: Mapping[str, Any] | None = None) -> bool:
     return bool(result.deleted_count)
 
 
+async def upsert(
+    model: type[Document], filter_: Mapping[str, Any], update: Mapping[str, Any], insert: bool
+) -> tuple[Raw | None, bool]:
+    """One `findAndModify` (upsert when `insert`): the document after it, and whether the
+    database created it. None when nothing matched and nothing could be inserted."""
+    coll = collection(model)
+    tally("findAndModify", coll.name, filter_)
+    command: dict[str, Any] = {
+        "findAndModify": coll.name,
+        "query": dict(filter_),
+        "update": dict(update),
+        "new": True,
+        "upsert": insert,
+    }
+    if (left := time_left_ms()) is not None:
+        command["maxTimeMS"] = left
+    try:
+        reply = await _run(
+            lambda: coll.database.command(command, codec_options=coll.codec_options),
+            model=model,
+        )
+    except NotImplementedError:  # the in-process stand-ins have no findAndModify command
+        return await _upsert_in_two(coll, model, filter_, update, insert)
+    created = "upserted" in (reply.get("lastErrorObject") or {})
+    return reply.get("value"), created
+
+
+async def _upsert_in_two(
+    coll: Any, model: type[Document], filter_: Mapping[str, Any], update: Any, insert: bool
+) -> tuple[Raw | None, bool]:
+    before = await _run(
+        lambda: coll.find_one_and_update(
+            filter_, update, upsert=insert, return_document=ReturnDocument.BEFORE
+        ),
+        model=model,
+    )
+    if before is None and not insert:
+        return None, False
+    return await find_one(model, filter_), before is None
+
+
+async def update_many(
+    model: type[Document], filter_: Mapping[str, Any], update: Mapping[str, Any]
+) -> tuple[int, int]:
+    """One `updateMany`: (matched, modified)."""
+    coll = collection(model)
+    tally("update", coll.name, filter_)
+    result = await _run(lambda: coll.update_many(filter_, update), model=model)
+    return int(result.matched_count), int(result.modified_count)
+
+
+async def delete_many(model: type[Document], filter_: Mapping[str, Any]) -> int:
+    """One `delete` of every matching document: how many went."""
+    coll = collection(model)
+    tally("delete", coll.name, filter_)
+    result = await _run(lambda: coll.delete_many(filter_), model=model)
+    return int(result.deleted_count)
+
+
 def _update_document(doc: Document, sets: Mapping[str, Any], unsets: Sequence[str]) -> Raw:
     sets = dict(sets)
     if doc.get_settings().use_revision:
@@ -510,6 +569,11 @@ class EncodingPlan:
 
 
 _PLANS: dict[type[Document], EncodingPlan | None] = {}  # None: Beanie's own encoder
+
+
+def encode_value(value: Any) -> Any:
+    """A value as Beanie stores it (a new revision id, say)."""
+    return _ENCODER.encode(value)
 
 
 def encode_document(doc: Document) -> Raw:

@@ -1,0 +1,135 @@
+"""Bulk writes: POST of a JSON array, and PATCH / DELETE of the documents a filter selects.
+
+Every item of a bulk POST is validated before the first is written; then they are inserted
+in order, one at a time through `api_post`, so a unique clash stops the batch at a known
+point and the answer says exactly what was written. A bulk PATCH or DELETE first selects at
+most `max_batch + 1` ids, and refuses (nothing changed) when there are more.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from beanie import Document
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from autoapi import store
+from autoapi.bodies import Body, read_body
+from autoapi.errors import (
+    PROBLEM_JSON,
+    ProblemError,
+    bad_request,
+    problem_response,
+    unprocessable,
+    validation_errors,
+)
+from autoapi.hooks import Hooks, call, created
+from autoapi.introspect import ModelSpec
+from autoapi.query import parse_list_query
+from autoapi.render import instance_of
+from autoapi.serialize import JSONResponse
+from autoapi.writes import apply_paths
+
+FILTER_PARAMS = ("filter", "where", "match")
+
+
+def validate_all(spec: ModelSpec, items: Sequence[dict[str, Any]]) -> None:
+    """422 naming `[i].field` for every invalid item; nothing is written then."""
+    errors: list[dict[str, str]] = []
+    for i, data in enumerate(items):
+        try:
+            spec.model.model_validate(data)
+        except ValidationError as exc:
+            errors += validation_errors(exc, prefix=f"[{i}].")
+    if errors:
+        raise unprocessable(errors)
+
+
+async def insert_all(
+    spec: ModelSpec, hooks: Hooks, items: Sequence[dict[str, Any]], request: Request
+) -> list[Document] | Response:
+    """Insert in order; on a unique clash, the 409 that says what was and was not written."""
+    written: list[Document] = []
+    for i, data in enumerate(items):
+        try:
+            doc = created(spec.model, await call(hooks.api_post, data, request))
+        except ProblemError as exc:
+            if exc.status != 409:
+                raise
+            return _partial(exc, written, i, len(items))
+        written.append(doc)
+    return written
+
+
+def _partial(exc: ProblemError, written: Sequence[Document], index: int, total: int) -> Response:
+    problem = problem_response(409, f"item [{index}]: {exc.detail}", exc.errors, code=exc.code)
+    body = json.loads(bytes(problem.body))
+    errors = body.pop("errors", [])
+    body["written"] = [{"index": i, "_id": str(doc.id)} for i, doc in enumerate(written)]
+    body["failed"] = {"index": index, "errors": errors}
+    body["not_attempted"] = list(range(index + 1, total))
+    return JSONResponse(body, status_code=409, media_type=PROBLEM_JSON)
+
+
+def bulk_filter(spec: ModelSpec, request: Request, ctx: Any) -> dict[str, Any]:
+    """The client's `filter`/`where`/`match`, of which at least one is required."""
+    params = {k: request.query_params.getlist(k) for k in request.query_params}
+    if not any(params.get(name) for name in FILTER_PARAMS):
+        raise bad_request("filter", "a bulk write needs filter, where or match")
+    q = parse_list_query(spec, params, ctx.lookup, ctx.listing.default_limit, ctx.listing.max_limit)
+    if q.search is not None:
+        raise bad_request("search", "cannot select the documents of a bulk write")
+    return q.filter
+
+
+async def selected(
+    spec: ModelSpec, filter_: Mapping[str, Any], most: int, projection: Any = None
+) -> list[dict[str, Any]]:
+    """The documents the filter selects (at most `most`); more → 409, nothing changed."""
+    found = await store.find_many(
+        spec.model, filter_, sort=[("_id", 1)], projection=projection, limit=most + 1
+    )
+    if len(found) > most:
+        raise ProblemError(
+            409, f"the filter selects more than {most} documents; narrow it", code="limit_exceeded"
+        )
+    return found
+
+
+def scoped(filter_: Mapping[str, Any], found: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """`_id $in ids` AND the filter: a document changed meanwhile to leave it is left alone."""
+    ids = {"_id": {"$in": [doc["_id"] for doc in found]}}
+    return {"$and": [ids, dict(filter_)]} if filter_ else ids
+
+
+async def patch_many(spec: ModelSpec, request: Request, ctx: Any) -> Response:
+    """`PATCH P?<filter>`: set the body's fields on every selected document."""
+    filter_ = bulk_filter(spec, request, ctx)
+    body: Body = await read_body(request, spec, ctx.model_name_key)
+    if body.has_id:
+        raise unprocessable([{"field": "_id", "message": "cannot be set on many documents"}])
+    found = await selected(spec, filter_, ctx.max_batch)
+    sets: dict[str, Any] = {}
+    for raw in found:  # every resulting document must validate
+        sets = apply_paths(spec, instance_of(spec, raw), body.data)
+    if not found or not sets:
+        return JSONResponse({"matched": len(found) if sets else 0, "modified": 0})
+    if spec.model.get_settings().use_revision:
+        sets["revision_id"] = store.encode_value(uuid.uuid4())
+    matched, modified = await store.update_many(spec.model, scoped(filter_, found), {"$set": sets})
+    return JSONResponse({"matched": matched, "modified": modified})
+
+
+async def delete_many(spec: ModelSpec, request: Request, ctx: Any) -> Response:
+    """`DELETE P?<filter>`: delete every selected document."""
+    filter_ = bulk_filter(spec, request, ctx)
+    found = await selected(spec, filter_, ctx.max_batch, {"_id": 1})
+    if not found:
+        return JSONResponse({"deleted": 0})
+    deleted = await store.delete_many(spec.model, scoped(filter_, found))
+    return JSONResponse({"deleted": deleted})
