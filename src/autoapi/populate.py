@@ -85,7 +85,7 @@ def _unique_ids(parents: Iterable[Raw], key: str) -> list[Any]:
     seen: dict[Any, None] = {}
     for doc in parents:
         for ident in link_ids(doc.get(key)):
-            if _hashable(ident):
+            if hashable(ident):
                 seen.setdefault(ident, None)
     return list(seen)
 
@@ -106,7 +106,8 @@ async def _fetch_grouped(
     return dict(zip(models, found, strict=True))
 
 
-def _hashable(value: Any) -> bool:
+def hashable(value: Any) -> bool:
+    """Whether a stored value can be looked up as an id (a list or dict stored by mistake cannot)."""
     try:
         hash(value)
     except TypeError:

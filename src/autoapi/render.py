@@ -12,7 +12,7 @@ from starlette.requests import Request
 from autoapi.hooks import Hooks, call
 from autoapi.introspect import ModelSpec
 from autoapi.policy import shown
-from autoapi.populate import Loaded, link_ids, load_links, ref_id
+from autoapi.populate import Loaded, hashable, link_ids, load_links, ref_id
 from autoapi.serialize import project_output, render_stored
 
 Raw = Mapping[str, Any]
@@ -92,7 +92,7 @@ class Renderer:
         target = spec.links[key].target
         if stored is not None:
             found = loaded.get(key, {})
-            stored += [found[i] for i in link_ids(raw.get(key)) if _hashable(i) and i in found]
+            stored += [found[i] for i in link_ids(raw.get(key)) if hashable(i) and i in found]
         return [
             await self._render_target(ident, target, request, loaded, key)
             for ident in link_ids(raw.get(key))
@@ -137,14 +137,6 @@ class Renderer:
         if self.model_name_key:
             doc[self.model_name_key] = spec.name
         return shown(request, spec.model, doc)
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 def populated_within(paths: Sequence[str], projection: Mapping[str, int] | None) -> tuple[str, ...]:
