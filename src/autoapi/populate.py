@@ -107,7 +107,7 @@ async def _fetch_grouped(
 
 
 def hashable(value: Any) -> bool:
-    """Whether a stored value can be looked up as an id (a list or dict stored by mistake cannot)."""
+    """Whether a stored value can serve as an id (a list or dict stored by mistake cannot)."""
     try:
         hash(value)
     except TypeError:
