@@ -225,7 +225,7 @@ def test_main_passes_host_and_port_to_uvicorn(monkeypatch: pytest.MonkeyPatch) -
 
 @dataclass
 class Curl:
-    """The part of curl the docs use: -s -G -X -H -d --data-urlencode -I -o -w."""
+    """The part of curl the docs use: -s -G -X -H -d --data-urlencode -I -o -w, and `> file`."""
 
     url: str = ""
     method: str | None = None
@@ -234,6 +234,7 @@ class Curl:
     as_query: bool = False
     write_out: str | None = None
     discard_body: bool = False
+    status: int = 0  # of the last run
 
     @classmethod
     def parse(cls, command: str) -> Curl:
@@ -265,6 +266,8 @@ class Curl:
             self.discard_body = next(args) == "/dev/null"
         elif word == "-w":
             self.write_out = next(args)
+        elif word == ">":  # the body goes to a file: nothing is shown
+            self.discard_body = bool(next(args))
         else:
             assert not word.startswith("-"), f"the docs test does not know curl {word}"
             self.url = word
@@ -287,6 +290,7 @@ class Curl:
         parts = urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         answer = await client.request(self.verb, target, headers=self.headers, content=body)
+        self.status = answer.status_code
         shown = "" if self.discard_body else answer.text
         return shown + (self.expand(self.write_out, answer) if self.write_out else "")
 
