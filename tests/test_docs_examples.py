@@ -86,8 +86,11 @@ def load(block: Block, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
 
 
 def documents_of(module: types.ModuleType) -> list[type[Document]]:
-    return [v for v in vars(module).values() if isinstance(v, type)
-            and issubclass(v, Document) and v.__module__ == module.__name__]
+    return [
+        v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, Document) and v.__module__ == module.__name__
+    ]
 
 
 def test_the_python_pages_have_runnable_examples() -> None:
@@ -184,7 +187,8 @@ def table_rows(page: Path, header: str) -> list[list[str]]:
 
 def documented_options() -> dict[str, str]:
     options = {}
-    for name, default, _meaning in table_rows(DOCS / "mounting.md", "| option | default | meaning |"):
+    rows = table_rows(DOCS / "mounting.md", "| option | default | meaning |")
+    for name, default, _meaning in rows:
         assert re.fullmatch(r"`\w+`", name), f"one option per row: {name!r}"
         assert name.strip("`") not in options, f"{name} twice"
         options[name.strip("`")] = default
@@ -289,8 +293,10 @@ def test_every_relative_link_resolves(page: Path) -> None:
 @pytest.mark.parametrize(
     ("heading", "anchor"),
     [
-        ("Hidden fields: `autoapi.Hidden` or `Field(exclude=True)`",
-         "hidden-fields-autoapihidden-or-fieldexcludetrue"),
+        (
+            "Hidden fields: `autoapi.Hidden` or `Field(exclude=True)`",
+            "hidden-fields-autoapihidden-or-fieldexcludetrue",
+        ),
         ("Counting: `count`", "counting-count"),
         ("Concurrency: ETags and If-Match", "concurrency-etags-and-if-match"),
         ("check_auth", "check_auth"),
@@ -303,4 +309,6 @@ def test_slugs_are_githubs(heading: str, anchor: str) -> None:
 def test_a_broken_link_is_reported(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text("# Top\n\n[ok](#top) [bad](b.md) [gone](a.md#nowhere)\n")
     assert link_faults(tmp_path / "a.md") == [
-        "a.md: b.md (no such file)", "a.md: a.md#nowhere (no such heading)"]
+        "a.md: b.md (no such file)",
+        "a.md: a.md#nowhere (no such heading)",
+    ]

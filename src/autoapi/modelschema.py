@@ -1,4 +1,4 @@
-"""Beanie models → JSON Schemas of what autoapi sends and accepts (the defaults of JSON Schema entries).
+"""Beanie models → JSON Schemas of what autoapi sends and accepts (the defaults of entries).
 
 Documents are described as autoapi renders them: `_id` as a string, links as the target id
 (or the target document when populated), hidden fields and back-links absent. Embedded
