@@ -1,4 +1,4 @@
-"""AutoAPI construction, `resources`, mounting in FastAPI, and the one error shape (SPEC §2, §7)."""
+"""AutoAPI construction, `resources`, mounting in FastAPI, and the one error shape."""
 
 from __future__ import annotations
 

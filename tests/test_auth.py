@@ -1,4 +1,4 @@
-"""`check_auth` over HTTP (SPEC §6, issue 5): first on every generated route, before the body."""
+"""`check_auth` over HTTP: first on every generated route, before the body."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`python -m autoapi openapi|schemas module:attr` (SPEC §8)."""
+"""`python -m autoapi openapi|schemas module:attr`."""
 
 from __future__ import annotations
 

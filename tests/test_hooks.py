@@ -1,4 +1,4 @@
-"""Per-model hooks over HTTP (SPEC §6, issue 5): lookup, rendering, list scoping, error mapping."""
+"""Per-model hooks over HTTP: lookup, rendering, list scoping, error mapping."""
 
 from __future__ import annotations
 

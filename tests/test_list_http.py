@@ -1,4 +1,4 @@
-"""List options over HTTP: offset, limit, sort, filter, fields (SPEC §4)."""
+"""List options over HTTP: offset, limit, sort, filter, fields."""
 
 from __future__ import annotations
 

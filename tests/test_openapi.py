@@ -1,4 +1,4 @@
-"""`<mount>/openapi.json` (OpenAPI 3.1) and `<mount>/docs` (SPEC §8)."""
+"""`<mount>/openapi.json` (OpenAPI 3.1) and `<mount>/docs`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`populate` (SPEC §4) over HTTP: every spelling, nesting, every route, rendering, query cost."""
+"""`populate` over HTTP: every spelling, nesting, every route, rendering, query cost."""
 
 from __future__ import annotations
 

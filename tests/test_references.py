@@ -1,4 +1,4 @@
-"""Reference routes (SPEC §3) over HTTP: forward `/<c>/{id}/<link>`, reverse `/<c>/{id}/<other>`."""
+"""Reference routes over HTTP: forward `/<c>/{id}/<link>`, reverse `/<c>/{id}/<other>`."""
 
 from __future__ import annotations
 

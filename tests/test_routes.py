@@ -1,4 +1,4 @@
-"""Every route of SPEC §3 (without references), over HTTP."""
+"""Every generated route (without references), over HTTP."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""The sample app over HTTP (httpx + ASGI, lifespan run): seed, healthz, page, CORS, README.
+"""The sample app over HTTP (httpx + ASGI, lifespan run): seed, healthz, page, CORS, the tour.
 
 The in-memory database by default; with MONGODB_URL set, a fresh real database per test,
-seeded and dropped. The README's curl examples always run on the in-memory app, as the
-README's run command does.
+seeded and dropped. The curl examples of docs/tour.md always run on the in-memory app, as
+the README's run command does.
 """
 
 from __future__ import annotations
@@ -220,12 +220,12 @@ def test_main_passes_host_and_port_to_uvicorn(monkeypatch: pytest.MonkeyPatch) -
     assert calls == [(("sample_app.app:app",), {"host": "0.0.0.0", "port": 9000})]
 
 
-# -- the README's curl examples ------------------------------------------------------------
+# -- the curl examples of docs/tour.md -----------------------------------------------------
 
 
 @dataclass
 class Curl:
-    """The part of curl the README uses: -s -G -X -H -d --data-urlencode -I -o -w."""
+    """The part of curl the docs use: -s -G -X -H -d --data-urlencode -I -o -w, and `> file`."""
 
     url: str = ""
     method: str | None = None
@@ -234,6 +234,7 @@ class Curl:
     as_query: bool = False
     write_out: str | None = None
     discard_body: bool = False
+    status: int = 0  # of the last run
 
     @classmethod
     def parse(cls, command: str) -> Curl:
@@ -265,8 +266,10 @@ class Curl:
             self.discard_body = next(args) == "/dev/null"
         elif word == "-w":
             self.write_out = next(args)
+        elif word == ">":  # the body goes to a file: nothing is shown
+            self.discard_body = bool(next(args))
         else:
-            assert not word.startswith("-"), f"the README test does not know curl {word}"
+            assert not word.startswith("-"), f"the docs test does not know curl {word}"
             self.url = word
 
     @property
@@ -287,6 +290,7 @@ class Curl:
         parts = urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         answer = await client.request(self.verb, target, headers=self.headers, content=body)
+        self.status = answer.status_code
         shown = "" if self.discard_body else answer.text
         return shown + (self.expand(self.write_out, answer) if self.write_out else "")
 
@@ -303,10 +307,9 @@ class Example:
     language: str
 
 
-def readme_examples() -> list[Example]:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("\n## curl examples\n", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```(\w*)\n(.*?)```", section, re.DOTALL)
+def curl_examples(page: Path) -> list[Example]:
+    """Each ```sh block that is one curl command, with the fenced block after it (its answer)."""
+    blocks = re.findall(r"```(\w*)\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL)
     examples = []
     for (lang, code), (answer_lang, answer) in itertools.pairwise(blocks):
         if lang == "sh" and code.startswith("curl "):
@@ -323,7 +326,7 @@ def same_answer(example: Example, got: str, created: bool) -> None:
         assert got.strip() == example.answer.strip(), example.command
         return
     shown, actual = json.loads(example.answer), json.loads(got)
-    for key in ("next", "prev"):  # cursor tokens are opaque: the README shows a placeholder
+    for key in ("next", "prev"):  # cursor tokens are opaque: the docs show a placeholder
         if isinstance(shown, dict) and shown.get(key) == CURSOR and isinstance(actual, dict):
             assert isinstance(actual.get(key), str) and actual[key], (example.command, key)
             shown[key] = actual[key]
@@ -334,8 +337,8 @@ def same_answer(example: Example, got: str, created: bool) -> None:
     assert actual == shown, f"{example.command}\n{got}"
 
 
-async def test_every_readme_curl_example_answers_as_shown() -> None:
-    examples = readme_examples()
+async def test_every_tour_curl_example_answers_as_shown() -> None:
+    examples = curl_examples(ROOT / "docs" / "tour.md")
     assert len(examples) >= 20
     async with serve(Settings(seed_demo_data=True)) as client:
         for example in examples:

@@ -1,4 +1,4 @@
-"""JSON Schema entries (SPEC §8): the original plugin's scenarios over HTTP, and broken entries."""
+"""JSON Schema entries: the original plugin's scenarios over HTTP, and broken entries."""
 
 from __future__ import annotations
 

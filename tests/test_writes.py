@@ -1,4 +1,4 @@
-"""Write bodies (SPEC §5): formats, limits, dot paths, links, `_id`, no partial write."""
+"""Write bodies: formats, limits, dot paths, links, `_id`, no partial write."""
 
 from __future__ import annotations
 

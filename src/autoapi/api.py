@@ -198,7 +198,7 @@ class AutoAPI:
         return routes
 
     def _checked(self, resource: Resource) -> Callable[[str | None, Handler], Handler]:
-        """Wrap a handler with its route's JSON Schemas (SPEC §8) when its entry has some."""
+        """Wrap a handler with its route's JSON Schemas when its entry has some."""
 
         def wrap(key: str | None, handler: Handler) -> Handler:
             route = self.schema_set.route(resource.spec.collection, key) if key else None
@@ -270,7 +270,7 @@ class AutoAPI:
         """Run `check_auth` before anything else (the body is still unread).
 
         None lets the request through; a Response it returns is sent as is; a refusal is
-        mapped as SPEC §6 says, any unexpected exception being a 401 with a generic detail.
+        mapped like a hook's errors, any unexpected exception being a 401 with a generic detail.
         """
         if self.check_auth is None:
             return None

@@ -245,7 +245,7 @@ def _link_target(annotation: Any, by_name: Mapping[str, type[Document]]) -> type
 
 
 def build_resources(specs: list[ModelSpec]) -> dict[str, Resource]:
-    """Name every forward and reverse reference route, per SPEC §3.
+    """Name every forward and reverse reference route (forward by field, reverse by collection).
 
     Only links between the given (registered) models make reverse routes; a link hidden
     with `Field(exclude=True)` makes no route in either direction.

@@ -1,4 +1,4 @@
-"""Beanie models → JSON Schemas of what autoapi sends and accepts (the defaults of SPEC §8).
+"""Beanie models → JSON Schemas of what autoapi sends and accepts (the defaults of entries).
 
 Documents are described as autoapi renders them: `_id` as a string, links as the target id
 (or the target document when populated), hidden fields and back-links absent. Embedded
@@ -117,7 +117,7 @@ def link_input(link: LinkSpec, target_id: Schema) -> Schema:
 def list_query_schema(
     spec: ModelSpec, specs: Mapping[type[Document], ModelSpec], options: SchemaOptions
 ) -> Schema:
-    """The list options of SPEC §4 as a querystring schema (repeatable ones are arrays)."""
+    """The list options as a querystring schema (repeatable ones are arrays)."""
     names = ", ".join(field_paths(spec))
     props: Schema = {
         "offset": {
@@ -180,7 +180,7 @@ DELETED: Schema = {
 def route_defaults(
     key: str, spec: ModelSpec, specs: Mapping[type[Document], ModelSpec], options: SchemaOptions
 ) -> Schema:
-    """The default `querystring`/`params`/`body`/`response` of one route (SPEC §8)."""
+    """The default `querystring`/`params`/`body`/`response` of one route."""
 
     def id_of(link: LinkSpec) -> Schema:
         return id_schema(specs[link.target])
