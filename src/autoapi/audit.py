@@ -10,35 +10,21 @@ and answered 500 `audit_failed` (the change stands), or 503 when the database is
 from __future__ import annotations
 
 import datetime
-import logging
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from beanie import Document
 from starlette.requests import Request
 
-from autoapi import policy, store
+from autoapi import policy, requestid, store
 from autoapi.errors import ProblemError
 from autoapi.hooks import call
 from autoapi.serialize import jsonable
 
-logger = logging.getLogger("autoapi")
+logger = requestid.get_logger()
 
 Action = Literal["create", "update", "replace", "delete"]
 Sink = str | Callable[[dict[str, Any]], Any]
-REQUEST_ID = "autoapi.request_id"  # request.scope key
-MAX_REQUEST_ID = 64
-
-
-def request_id(request: Request) -> str:
-    """The request's id: its `X-Request-ID` when sensible, else a new one (kept per request)."""
-    known = request.scope.get(REQUEST_ID)
-    if known is None:
-        given = request.headers.get("x-request-id", "")
-        ok = 0 < len(given) <= MAX_REQUEST_ID and given.isprintable()
-        known = request.scope[REQUEST_ID] = given if ok else uuid.uuid4().hex
-    return str(known)
 
 
 class Auditor:
@@ -91,7 +77,7 @@ class Auditor:
             "before": None if before is None else self.render(model, before),
             "after": None if after is None else self.render(model, after),
             "principal": _principal(request, model),
-            "request_id": request_id(request),
+            "request_id": requestid.of_scope(request.scope),
         }
 
     def _failed(self, event: Mapping[str, Any]) -> ProblemError:

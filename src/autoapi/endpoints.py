@@ -15,7 +15,7 @@ from pymongo.errors import PyMongoError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from autoapi import audit, bulk, store
+from autoapi import audit, bulk, faults, store
 from autoapi import policy as policies
 from autoapi.bodies import Body, read_bodies, read_body
 from autoapi.errors import ProblemError, not_found, unprocessable, validation_errors
@@ -107,6 +107,11 @@ class Endpoints:
     # -- writes --------------------------------------------------------------
 
     async def create(self, request: Request) -> Response:
+        access = await policies.access_for(request, self.spec.model)
+        with faults.blaming_the_server(self.spec, access):
+            return await self._create(request)
+
+    async def _create(self, request: Request) -> Response:
         method = request.headers.get("x-http-method")
         mode = None if method is None else parse_mode(method)
         if mode is not None:  # CoU needs post and patch, CoR post and put
