@@ -108,8 +108,9 @@ class Endpoints:
 
     async def create(self, request: Request) -> Response:
         access = await policies.access_for(request, self.spec.model)
-        with faults.blaming_the_server(self.spec, access):
-            return await self._create(request)
+        async with audit.transaction(request, self.spec.model):
+            with faults.blaming_the_server(self.spec, access):
+                return await self._create(request)
 
     async def _create(self, request: Request) -> Response:
         method = request.headers.get("x-http-method")
@@ -179,13 +180,19 @@ class Endpoints:
 
     async def patch_many(self, request: Request) -> Response:
         await policies.require(request, self.spec.model, "bulk_patch")
-        return await self._write(bulk.patch_many(self.spec, request, self.ctx))  # type: ignore[no-any-return]
+        async with audit.transaction(request, self.spec.model):
+            return await self._write(bulk.patch_many(self.spec, request, self.ctx))  # type: ignore[no-any-return]
 
     async def delete_many(self, request: Request) -> Response:
         await policies.require(request, self.spec.model, "bulk_delete")
-        return await self._write(bulk.delete_many(self.spec, request, self.ctx))  # type: ignore[no-any-return]
+        async with audit.transaction(request, self.spec.model):
+            return await self._write(bulk.delete_many(self.spec, request, self.ctx))  # type: ignore[no-any-return]
 
     async def update(self, request: Request) -> Response:
+        async with audit.transaction(request, self.spec.model):
+            return await self._update(request)
+
+    async def _update(self, request: Request) -> Response:
         ident = self._path_id(request)
         populate = await self._populate(request)
         require_if_match(request, self.ctx.require_if_match)
@@ -205,6 +212,10 @@ class Endpoints:
         return _respond(request, rendered, headers=tagged(self.spec, raw))
 
     async def delete(self, request: Request) -> Response:
+        async with audit.transaction(request, self.spec.model):
+            return await self._delete(request)
+
+    async def _delete(self, request: Request) -> Response:
         ident = self._path_id(request)
         check_query(request)
         require_if_match(request, self.ctx.require_if_match)
