@@ -1,6 +1,7 @@
 """The sample Starlette app: autoapi at /api, a demo page at /, and /healthz.
 
-Configuration comes from the environment (see README, "Configuration").
+Configuration comes from the environment (see README, "Configuration"); `TENANT_HEADER`
+switches on tenant mode (see `sample_app.tenants` and docs/policy.md).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from autoapi.errors import problem_response
 from sample_app.database import close, database_client
 from sample_app.models import MODELS
 from sample_app.seed import seed
+from sample_app.tenants import TENANTS, seed_tenants
+from sample_app.tenants import policy as tenant_mode_policy
 
 logger = logging.getLogger("sample_app")
 
@@ -46,6 +49,7 @@ class Settings:
     mongodb_db: str = "autoapi_sample"
     seed_demo_data: bool = True
     cors_origins: tuple[str, ...] = ()
+    tenant_header: str | None = None  # set: tenant mode, the tenant named by this header
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -57,6 +61,7 @@ class Settings:
             # A real database is seeded only when asked: it may hold someone's data.
             seed_demo_data=_flag(env.get("SEED_DEMO_DATA"), default=url is None),
             cors_origins=_split_origins(env.get("CORS_ORIGINS", "")),
+            tenant_header=(env.get("TENANT_HEADER") or "").strip() or None,
         )
 
 
@@ -78,6 +83,9 @@ def make_lifespan(settings: Settings) -> Any:
         await init_beanie(database=database, document_models=MODELS)
         if settings.seed_demo_data and await seed():
             logger.info("seeded the demo data into %s", settings.mongodb_db)
+        if settings.seed_demo_data and settings.tenant_header:
+            for tenant in await seed_tenants(client, settings.mongodb_db):
+                logger.info("seeded the demo data of tenant %s", tenant)
         app.state.database = database
         try:
             yield
@@ -98,8 +106,20 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def build_api() -> AutoAPI:
-    return AutoAPI(models=MODELS, schema_dir=SCHEMA_DIR, default_limit=20, max_limit=100)
+async def tenants(request: Request) -> Response:
+    """What the page needs for its tenant switch: the header and the tenants (none: off)."""
+    header = request.app.state.tenant_header
+    return JSONResponse({"header": header, "tenants": list(TENANTS) if header else []})
+
+
+def build_api(settings: Settings | None = None) -> AutoAPI:
+    settings = settings or Settings()
+    policy = None
+    if settings.tenant_header:
+        policy = tenant_mode_policy(settings.tenant_header, settings.mongodb_db)
+    return AutoAPI(
+        models=MODELS, schema_dir=SCHEMA_DIR, default_limit=20, max_limit=100, policy=policy
+    )
 
 
 def middleware(settings: Settings) -> list[Middleware]:
@@ -109,7 +129,7 @@ def middleware(settings: Settings) -> list[Middleware]:
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Content-Type"],
+        allow_headers=["Content-Type", *filter(None, [settings.tenant_header])],
         expose_headers=["Location"],
     )]
 
@@ -118,11 +138,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     routes = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
-        Mount("/api", app=build_api()),
+        Route("/tenants", tenants, methods=["GET"]),
+        Mount("/api", app=build_api(settings)),
         Mount("/", app=StaticFiles(directory=STATIC_DIR, html=True), name="static"),
     ]
-    return Starlette(routes=routes, middleware=middleware(settings),
-                     lifespan=make_lifespan(settings))
+    app = Starlette(routes=routes, middleware=middleware(settings),
+                    lifespan=make_lifespan(settings))
+    app.state.tenant_header = settings.tenant_header
+    return app
 
 
 app = create_app()

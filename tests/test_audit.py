@@ -86,3 +86,16 @@ async def test_failed_event_is_500_and_change_stands(
 async def test_audit_option_checked(make_client: MakeClient) -> None:
     with pytest.raises(TypeError):
         await make_client(ALL_MODELS, audit=42)
+
+
+@pytest.mark.parametrize("sent", [None, "proxy-7", "bad id with spaces"])
+async def test_event_request_id_is_the_echoed_header(
+    make_client: MakeClient, sent: str | None
+) -> None:
+    events: list[dict[str, Any]] = []
+    api = await make_client(audit=events.append)
+    headers = {} if sent is None else {"X-Request-ID": sent}
+    made = await api.post("/api/books", json={"title": "t", "pages": 3}, headers=headers)
+    echoed = made.headers["X-Request-ID"]
+    assert [e["request_id"] for e in events] == [echoed]
+    assert (echoed == sent) is (sent == "proxy-7")

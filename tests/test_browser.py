@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,14 +68,14 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the sample app did not become healthy in 30 s")
 
 
-@pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    """The README's run command, on a free port, with the in-memory database and demo data."""
+@contextmanager
+def sample_app_server(**settings: str) -> Iterator[str]:
+    """`python -m sample_app` on a free port, in memory with demo data, plus `settings` (env)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"MONGODB_URL", "MONGODB_DB"}}
     process = subprocess.Popen(
         [sys.executable, "-m", "sample_app", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env={**env, **settings}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -85,13 +86,14 @@ def base_url() -> Iterator[str]:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+@contextmanager
+def chromium(profile: Path) -> Iterator[Any]:
+    """Headless Chromium driven by ChromeDriver, with a fresh profile in `profile`."""
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.add_argument(f"--user-data-dir={profile}")
     service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER))
     try:
         driver = webdriver.Chrome(options=options, service=service)
@@ -101,6 +103,19 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    """The README's run command, on a free port, with the in-memory database and demo data."""
+    with sample_app_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
+        yield driver
 
 
 @pytest.fixture
@@ -241,3 +256,7 @@ def save_screenshot(driver: Any) -> None:
 
 def viewport_height(driver: Any) -> int:
     return int(driver.execute_script("return window.innerHeight"))
+
+
+def test_no_tenant_switch_without_tenant_mode(page: Any) -> None:
+    assert not page.find_element(By.ID, "tenant-switch").is_displayed()

@@ -11,6 +11,7 @@ const state = {
   books: { offset: 0, total: 0, search: "", author: "", publisher: "" },
   authors: { offset: 0, total: 0, search: "", textSearch: true },
   editingId: null, // the id of the book in the form; null while creating one
+  tenant: { header: null, value: "" }, // tenant mode: the header every request carries
 };
 
 // ---------------------------------------------------------------- API access
@@ -25,6 +26,9 @@ class ApiError extends Error {
 
 async function api(method, path, body) {
   const options = { method, headers: { Accept: "application/json" } };
+  if (state.tenant.header && state.tenant.value) {
+    options.headers[state.tenant.header] = state.tenant.value;
+  }
   if (body !== undefined) {
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body);
@@ -415,6 +419,40 @@ function authorItem(author) {
     el("p", { textContent: born + (bio.description || "") }));
 }
 
+// ---------------------------------------------------------------- tenants
+
+// In tenant mode the app names its header and tenants; elsewhere the switch stays hidden.
+async function loadTenants() {
+  let config = null;
+  try {
+    const response = await fetch("tenants", { headers: { Accept: "application/json" } });
+    config = response.ok ? parseJson(await response.text()) : null;
+  } catch {
+    return; // no tenant mode to offer: the page works as it is
+  }
+  if (!config || !config.header || !config.tenants || !config.tenants.length) {
+    return;
+  }
+  state.tenant = { header: config.header, value: config.tenants[0] };
+  $("#tenant").replaceChildren(
+    ...config.tenants.map((t) => el("option", { value: t, textContent: t })));
+  $("#tenant").value = state.tenant.value;
+  $("#tenant-switch").hidden = false;
+}
+
+function switchTenant(event) {
+  state.tenant.value = event.target.value;
+  // Authors and books are the tenant's own: filters naming the old tenant's ids go.
+  Object.assign(state.books, { offset: 0, author: "", publisher: "" });
+  state.authors.offset = 0;
+  $("#book-author").value = "";
+  $("#book-publisher").value = "";
+  closeEditor();
+  loadChoices();
+  loadBooks();
+  loadAuthors();
+}
+
 // ---------------------------------------------------------------- wiring
 
 function onPage(pagerSelector, section, size, load) {
@@ -436,7 +474,9 @@ function onFilter(selector, key, eventName) {
   $(selector).addEventListener(eventName, eventName === "input" ? debounce(apply, 250) : apply);
 }
 
-function start() {
+async function start() {
+  await loadTenants();
+  $("#tenant").addEventListener("change", switchTenant);
   onPage("#book-pager", state.books, BOOKS_PER_PAGE, loadBooks);
   onPage("#author-pager", state.authors, AUTHORS_PER_PAGE, loadAuthors);
   onFilter("#book-search", "search", "input");

@@ -1,44 +1,33 @@
 """Audit events: one per document a successful write changed.
 
 ``AutoAPI(audit="audit_log")`` inserts each event into that collection of the `init_beanie`
-database right after the change (servers without transactions: the change is not undone
-when the event cannot be written); ``audit=callable`` (sync or async) receives each event.
+database. Where the server runs transactions (a replica set or mongos), the change and its
+events are written in one transaction: both or neither. Elsewhere the event is written right
+after the change, which is not undone when the event cannot be written.
+``audit=callable`` (sync or async) receives each event, right after the change.
 A refused or failed write produces none. An event that cannot be recorded is logged whole
-and answered 500 `audit_failed` (the change stands), or 503 when the database is unreachable.
+and answered 500 `audit_failed`, or 503 when the database is unreachable.
 """
 
 from __future__ import annotations
 
 import datetime
-import logging
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from beanie import Document
 from starlette.requests import Request
 
-from autoapi import policy, store
+from autoapi import policy, requestid, store
 from autoapi.errors import ProblemError
 from autoapi.hooks import call
 from autoapi.serialize import jsonable
 
-logger = logging.getLogger("autoapi")
+logger = requestid.get_logger()
 
 Action = Literal["create", "update", "replace", "delete"]
 Sink = str | Callable[[dict[str, Any]], Any]
-REQUEST_ID = "autoapi.request_id"  # request.scope key
-MAX_REQUEST_ID = 64
-
-
-def request_id(request: Request) -> str:
-    """The request's id: its `X-Request-ID` when sensible, else a new one (kept per request)."""
-    known = request.scope.get(REQUEST_ID)
-    if known is None:
-        given = request.headers.get("x-request-id", "")
-        ok = 0 < len(given) <= MAX_REQUEST_ID and given.isprintable()
-        known = request.scope[REQUEST_ID] = given if ok else uuid.uuid4().hex
-    return str(known)
 
 
 class Auditor:
@@ -91,14 +80,16 @@ class Auditor:
             "before": None if before is None else self.render(model, before),
             "after": None if after is None else self.render(model, after),
             "principal": _principal(request, model),
-            "request_id": request_id(request),
+            "request_id": requestid.of_scope(request.scope),
         }
 
     def _failed(self, event: Mapping[str, Any]) -> ProblemError:
         logger.error("audit event not written: %r", event, exc_info=True)
-        return ProblemError(
-            500, "the change was made but its audit event could not be written", code="audit_failed"
-        )
+        if store.in_transaction():  # the change goes back with it
+            detail = "the change was not made: its audit event could not be written"
+        else:
+            detail = "the change was made but its audit event could not be written"
+        return ProblemError(500, detail, code="audit_failed")
 
 
 async def record(
@@ -113,6 +104,19 @@ async def record(
     auditor: Auditor | None = getattr(api, "auditor", None)
     if auditor is not None:
         await auditor.record(request, model, action, before, after)
+
+
+@asynccontextmanager
+async def transaction(request: Request, model: type[Document]) -> AsyncIterator[None]:
+    """Run a write and its audit events in one transaction, when they go to a collection of a
+    server that runs transactions; otherwise as they are (events right after the change)."""
+    api = request.scope.get("autoapi")
+    auditor: Auditor | None = getattr(api, "auditor", None)
+    if auditor is None or not isinstance(auditor.sink, str):
+        yield
+        return
+    async with store.transaction(model):
+        yield
 
 
 def _principal(request: Request, model: type[Document]) -> Any:

@@ -15,7 +15,7 @@ from pymongo.errors import PyMongoError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from autoapi import audit, bulk, store
+from autoapi import audit, bulk, faults, store
 from autoapi import policy as policies
 from autoapi.bodies import Body, read_bodies, read_body
 from autoapi.errors import ProblemError, not_found, unprocessable, validation_errors
@@ -107,6 +107,12 @@ class Endpoints:
     # -- writes --------------------------------------------------------------
 
     async def create(self, request: Request) -> Response:
+        access = await policies.access_for(request, self.spec.model)
+        async with audit.transaction(request, self.spec.model):
+            with faults.blaming_the_server(self.spec, access):
+                return await self._create(request)
+
+    async def _create(self, request: Request) -> Response:
         method = request.headers.get("x-http-method")
         mode = None if method is None else parse_mode(method)
         if mode is not None:  # CoU needs post and patch, CoR post and put
@@ -174,13 +180,19 @@ class Endpoints:
 
     async def patch_many(self, request: Request) -> Response:
         await policies.require(request, self.spec.model, "bulk_patch")
-        return await self._write(bulk.patch_many(self.spec, request, self.ctx))  # type: ignore[no-any-return]
+        async with audit.transaction(request, self.spec.model):
+            return await self._write(bulk.patch_many(self.spec, request, self.ctx))  # type: ignore[no-any-return]
 
     async def delete_many(self, request: Request) -> Response:
         await policies.require(request, self.spec.model, "bulk_delete")
-        return await self._write(bulk.delete_many(self.spec, request, self.ctx))  # type: ignore[no-any-return]
+        async with audit.transaction(request, self.spec.model):
+            return await self._write(bulk.delete_many(self.spec, request, self.ctx))  # type: ignore[no-any-return]
 
     async def update(self, request: Request) -> Response:
+        async with audit.transaction(request, self.spec.model):
+            return await self._update(request)
+
+    async def _update(self, request: Request) -> Response:
         ident = self._path_id(request)
         populate = await self._populate(request)
         require_if_match(request, self.ctx.require_if_match)
@@ -200,6 +212,10 @@ class Endpoints:
         return _respond(request, rendered, headers=tagged(self.spec, raw))
 
     async def delete(self, request: Request) -> Response:
+        async with audit.transaction(request, self.spec.model):
+            return await self._delete(request)
+
+    async def _delete(self, request: Request) -> Response:
         ident = self._path_id(request)
         check_query(request)
         require_if_match(request, self.ctx.require_if_match)

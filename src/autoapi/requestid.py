@@ -30,6 +30,12 @@ def current_request_id() -> str | None:
     return _current.get()
 
 
+def of_scope(scope: Scope) -> str | None:
+    """The id of the request `scope` belongs to (the one its response echoes)."""
+    known = scope.get(SCOPE_KEY)
+    return str(known) if known is not None else current_request_id()
+
+
 def accepted(value: str | None) -> str:
     """The client's id when it is 1 to 128 printable ASCII characters, else a new one."""
     if value and len(value) <= MAX_LENGTH and all("!" <= c <= "~" for c in value):

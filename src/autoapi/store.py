@@ -11,6 +11,10 @@ the policy's row filter and database-per-tenant) write through :func:`update_pat
 :func:`insert` and :func:`delete`, and reach the request's driver collection through
 :func:`collection` (under a database-per-tenant policy, that is the tenant's collection).
 
+Where the server has transactions (a replica set or mongos), :func:`transaction` runs a
+block in one: every function here called inside it uses its session (each also takes an
+explicit `session=`), so a change and its audit event are written together or not at all.
+
 Works on both Beanie lines, chosen by the installed Beanie version: Beanie 2 on PyMongo's
 ``AsyncMongoClient``, Beanie 1.30 on Motor.
 """
@@ -19,10 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import inspect
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -179,6 +185,84 @@ def _opts(index: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in index.items() if k in _INDEX_OPTIONS}
 
 
+# -- transactions ------------------------------------------------------------------------
+
+_session: ContextVar[Any] = ContextVar("autoapi_session", default=None)
+_TRANSACTIONS: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def transactions_from_hello(reply: Mapping[str, Any]) -> bool:
+    """Whether a server whose `hello` answer is `reply` runs transactions: a replica-set
+    member names its set, a mongos says `isdbgrid`; a standalone server has neither."""
+    return bool(reply.get("setName")) or reply.get("msg") == "isdbgrid"
+
+
+async def supports_transactions(model: type[Document]) -> bool:
+    """Whether the server of `model`'s client runs transactions (asked once per client)."""
+    client = _base_collection(model).database.client
+    known = _TRANSACTIONS.get(client)
+    if known is None:
+        known = _TRANSACTIONS[client] = transactions_from_hello(await _hello(client))
+    return known
+
+
+async def _hello(client: Any) -> Mapping[str, Any]:
+    try:
+        reply: Mapping[str, Any] = await _run(lambda: client.admin.command("hello"))
+    except (NotImplementedError, OperationFailure):  # in-process stand-ins, old servers
+        return {}
+    return reply
+
+
+@asynccontextmanager
+async def transaction(model: type[Document]) -> AsyncIterator[bool]:
+    """Run the block in one transaction on `model`'s client when the server runs them.
+
+    Yields whether it does. Committed when the block ends normally, aborted when it raises;
+    inside an open transaction, the block simply joins it.
+    """
+    if _session.get() is not None or not await supports_transactions(model):
+        yield _session.get() is not None
+        return
+    session = await _started(_base_collection(model).database.client)
+    try:
+        token = _session.set(session)
+        try:
+            yield True
+        except BaseException:
+            with suppress(PyMongoError):  # the block's error is the one to answer
+                await _awaited(session.abort_transaction())
+            raise
+        finally:
+            _session.reset(token)
+        await _run(lambda: _awaited(session.commit_transaction()))
+    finally:
+        await _awaited(session.end_session())
+
+
+async def _started(client: Any) -> Any:
+    """A new session of `client` with a transaction started on it."""
+    session = await _awaited(client.start_session())
+    await _awaited(session.start_transaction())
+    return session
+
+
+def in_transaction() -> bool:
+    """Whether the current block runs in a transaction of :func:`transaction`."""
+    return _session.get() is not None
+
+
+def _with_session(session: Any = None) -> dict[str, Any]:
+    """The `session=` keyword for a driver call: the given one, else the open transaction's."""
+    chosen = session if session is not None else _session.get()
+    return {} if chosen is None else {"session": chosen}
+
+
+async def _awaited(value: Any) -> Any:
+    # PyMongo's async API and Motor differ on which session methods are coroutines.
+    return await value if inspect.isawaitable(value) else value
+
+
 # -- the time budget ---------------------------------------------------------------------
 
 
@@ -236,12 +320,17 @@ def _max_time() -> dict[str, Any]:
 
 
 async def find_one(
-    model: type[Document], filter_: Mapping[str, Any], projection: Any = None
+    model: type[Document],
+    filter_: Mapping[str, Any],
+    projection: Any = None,
+    *,
+    session: Any = None,
 ) -> Raw | None:
     """The stored document matching `filter_`, or None."""
     coll, filter_ = await _placed(model, filter_)
     tally("find", coll.name, filter_)
-    cursor = coll.find(filter_, projection, limit=1, batch_size=1, **_max_time())
+    options = {**_max_time(), **_with_session(session)}
+    cursor = coll.find(filter_, projection, limit=1, batch_size=1, **options)
     found = await _run(lambda: cursor.to_list(1))
     return found[0] if found else None
 
@@ -255,11 +344,13 @@ async def find_many(
     skip: int = 0,
     limit: int = 0,
     blame: Sequence[str] = (),
+    session: Any = None,
 ) -> list[Raw]:
     """One page of stored documents; batch size = page size, so one command answers it."""
     coll, filter_ = await _placed(model, filter_)
     tally("find", coll.name, filter_)
     options: dict[str, Any] = {"sort": sort or None, "skip": skip, **_max_time()}
+    options.update(_with_session(session))
     if limit:
         options.update(limit=limit, batch_size=limit)
     cursor = coll.find(filter_, projection, **options)
@@ -273,11 +364,13 @@ async def count(
     *,
     limit: int | None = None,
     blame: Sequence[str] = (),
+    session: Any = None,
 ) -> int:
     """The exact number of matching documents, counting at most `limit` of them."""
     coll, filter_ = await _placed(model, filter_)
     tally("aggregate", coll.name, filter_)
     options: dict[str, Any] = {"maxTimeMS": left} if (left := time_left_ms()) else {}
+    options.update(_with_session(session))
     if limit is not None:
         options["limit"] = limit
     total: int = await _run(lambda: coll.count_documents(filter_, **options), blame=blame)
@@ -340,7 +433,7 @@ def find_parts(find: Any) -> tuple[Raw, list[tuple[str, Any]]]:
 # -- writes ------------------------------------------------------------------------------
 
 
-async def insert(doc: Document) -> Document:
+async def insert(doc: Document, *, session: Any = None) -> Document:
     """Insert `doc`, with its Insert event actions and revision, within the budget.
 
     Through Beanie's own insert, except when the request's database is not the one Beanie
@@ -348,8 +441,9 @@ async def insert(doc: Document) -> Document:
     """
     coll, _ = await _placed(type(doc), {})
     tally("insert", coll.name)
+    given = _with_session(session)
     if _database_of(type(doc)) is None:
-        await _run(doc.insert, model=type(doc))
+        await _run(lambda: doc.insert(**given), model=type(doc))
         return doc
     await _actions(doc, EventTypes.INSERT, ActionDirections.BEFORE)
     if doc.get_settings().use_revision:
@@ -357,18 +451,21 @@ async def insert(doc: Document) -> Document:
     raw = encode_document(doc)
     if raw.get("_id") is None:
         raw.pop("_id", None)
-    result = await _run(lambda: coll.insert_one(raw), model=type(doc))
+    result = await _run(lambda: coll.insert_one(raw, **given), model=type(doc))
     if doc.id is None:
         doc.id = result.inserted_id
     await _actions(doc, EventTypes.INSERT, ActionDirections.AFTER)
     return doc
 
 
-async def insert_event(near: type[Document], name: str, event: Mapping[str, Any]) -> None:
+async def insert_event(
+    near: type[Document], name: str, event: Mapping[str, Any], *, session: Any = None
+) -> None:
     """Insert one audit event into collection `name` of the `init_beanie` database."""
     coll = _base_collection(near).database[name]
     tally("insert", name)
-    await _run(lambda: coll.insert_one(dict(event)))
+    given = _with_session(session)
+    await _run(lambda: coll.insert_one(dict(event), **given))
 
 
 async def update_paths(
@@ -376,6 +473,8 @@ async def update_paths(
     sets: Mapping[str, Any],
     unsets: Sequence[str] = (),
     guard: Mapping[str, Any] | None = None,
+    *,
+    session: Any = None,
 ) -> Raw | None:
     """One atomic `$set`/`$unset` of the given paths on the stored `doc`; the document after.
 
@@ -389,11 +488,14 @@ async def update_paths(
     update = _update_document(doc, {**_encode_attrs(doc, changed), **sets}, unsets)
     filter_ = {"_id": doc.id, **(guard or {})}
     if not update:  # nothing to write: the stored document, if it still matches
-        return await find_one(type(doc), filter_)
+        return await find_one(type(doc), filter_, session=session)
     coll, filter_ = await _placed(type(doc), filter_)
     tally("findAndModify", coll.name, filter_)
+    given = _with_session(session)
     after: Raw | None = await _run(
-        lambda: coll.find_one_and_update(filter_, update, return_document=ReturnDocument.AFTER),
+        lambda: coll.find_one_and_update(
+            filter_, update, return_document=ReturnDocument.AFTER, **given
+        ),
         model=type(doc),
     )
     if after is not None:
@@ -401,19 +503,27 @@ async def update_paths(
     return after
 
 
-async def delete(doc: Document, guard: Mapping[str, Any] | None = None) -> bool:
+async def delete(
+    doc: Document, guard: Mapping[str, Any] | None = None, *, session: Any = None
+) -> bool:
     """Delete the stored `doc` (Delete event actions around it); False when none matched."""
     await _actions(doc, EventTypes.DELETE, ActionDirections.BEFORE)
     coll, filter_ = await _placed(type(doc), {"_id": doc.id, **(guard or {})})
     tally("delete", coll.name, filter_)
-    result = await _run(lambda: coll.delete_one(filter_))
+    given = _with_session(session)
+    result = await _run(lambda: coll.delete_one(filter_, **given))
     if result.deleted_count:
         await _actions(doc, EventTypes.DELETE, ActionDirections.AFTER)
     return bool(result.deleted_count)
 
 
 async def upsert(
-    model: type[Document], filter_: Mapping[str, Any], update: Mapping[str, Any], insert: bool
+    model: type[Document],
+    filter_: Mapping[str, Any],
+    update: Mapping[str, Any],
+    insert: bool,
+    *,
+    session: Any = None,
 ) -> tuple[Raw | None, bool]:
     """One `findAndModify` (upsert when `insert`): the document after it, and whether the
     database created it. None when nothing matched and nothing could be inserted."""
@@ -428,9 +538,10 @@ async def upsert(
     }
     if (left := time_left_ms()) is not None:
         command["maxTimeMS"] = left
+    given = _with_session(session)
     try:
         reply = await _run(
-            lambda: coll.database.command(command, codec_options=coll.codec_options),
+            lambda: coll.database.command(command, codec_options=coll.codec_options, **given),
             model=model,
         )
     except NotImplementedError:  # the in-process stand-ins have no findAndModify command
@@ -454,20 +565,28 @@ async def _upsert_in_two(
 
 
 async def update_many(
-    model: type[Document], filter_: Mapping[str, Any], update: Mapping[str, Any]
+    model: type[Document],
+    filter_: Mapping[str, Any],
+    update: Mapping[str, Any],
+    *,
+    session: Any = None,
 ) -> tuple[int, int]:
     """One `updateMany`: (matched, modified)."""
     coll = collection(model)
     tally("update", coll.name, filter_)
-    result = await _run(lambda: coll.update_many(filter_, update), model=model)
+    given = _with_session(session)
+    result = await _run(lambda: coll.update_many(filter_, update, **given), model=model)
     return int(result.matched_count), int(result.modified_count)
 
 
-async def delete_many(model: type[Document], filter_: Mapping[str, Any]) -> int:
+async def delete_many(
+    model: type[Document], filter_: Mapping[str, Any], *, session: Any = None
+) -> int:
     """One `delete` of every matching document: how many went."""
     coll = collection(model)
     tally("delete", coll.name, filter_)
-    result = await _run(lambda: coll.delete_many(filter_), model=model)
+    given = _with_session(session)
+    result = await _run(lambda: coll.delete_many(filter_, **given), model=model)
     return int(result.deleted_count)
 
 
