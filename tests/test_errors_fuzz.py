@@ -43,7 +43,10 @@ VALUES = st.one_of(
     ]),
     st.text(max_size=12),
 )
-QUERIES = st.lists(st.tuples(st.sampled_from(PARAMS), VALUES), max_size=4)
+# httpx (like any HTTP server's request line) refuses a query string over 64 KiB
+QUERIES = st.lists(st.tuples(st.sampled_from(PARAMS), VALUES), max_size=4).filter(
+    lambda pairs: sum(len(value) for _, value in pairs) < 60_000
+)
 
 KEYS = st.one_of(
     st.sampled_from(["title", "pages", "price", "isGood", "tags", "author", "coauthor", "meta",
