@@ -31,6 +31,7 @@ from autoapi.openapi_parts import (
     PATCHED_MANY,
     PROBLEM,
     SCHEMAS,
+    UPSERT_MODE,
     array_parameter,
     batch_schema,
     page_schema,
@@ -54,6 +55,7 @@ FIXED: dict[str, Schema] = {
     "BatchConflict": BATCH_CONFLICT,
     "PatchedMany": PATCHED_MANY,
     "DeletedMany": DELETED_MANY,
+    "UpsertMode": UPSERT_MODE,
 }
 
 

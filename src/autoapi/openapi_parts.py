@@ -106,7 +106,11 @@ BATCH_CONFLICT: Schema = {
         },
     ],
 }
-UPSERT_MODES = ("CoU", "CoR")
+UPSERT_MODE: Schema = {
+    "type": "string",
+    "enum": ["CoU", "CoR"],
+    "description": "Create or update, create or replace (any letter case is accepted).",
+}
 HEADERS: Schema = {
     "ETag": {"description": "Identifies the stored document (for If-Match / If-None-Match)."},
     "Location": {"description": "The URL of the new document (not sent for an array)."},
@@ -195,7 +199,7 @@ def shared_parameters(options: SchemaOptions) -> dict[str, Schema]:
             "with its `_id`; null removes a field). `CoR`: create or replace. Either creates "
             "when no document has that `_id` (201) and writes it when one does (200). The "
             "value is case-insensitive; a JSON array cannot take it.",
-            "schema": {"type": "string", "enum": list(UPSERT_MODES)},
+            "schema": {"$ref": SCHEMAS + "UpsertMode"},
         },
     }
 
