@@ -143,9 +143,15 @@ WHERE_EXAMPLE = {"_id": {"$exists": True}}
 def shared_parameters(options: SchemaOptions) -> dict[str, Schema]:
     """The parameters every list route (and the conditional writes) share."""
     return {
-        "offset": _query("offset", "Documents to skip.", _integer(0, MAX_OFFSET, 0)),
+        # No `default`: generated clients would always send it, and `offset` with `cursor`
+        # is a 400.
+        "offset": _query(
+            "offset", "Documents to skip (default 0); not with `cursor`.", _integer(0, MAX_OFFSET)
+        ),
         "limit": _query(
-            "limit", "Page size.", _integer(1, options.max_limit, options.default_limit)
+            "limit",
+            f"Page size (default {options.default_limit}).",
+            _integer(1, options.max_limit),
         ),
         "filter": _query(
             "filter",
@@ -364,8 +370,8 @@ def _header(name: str, description: str) -> Schema:
     return {"name": name, "in": "header", "description": description, "schema": {"type": "string"}}
 
 
-def _integer(low: int, high: int, default: int) -> Schema:
-    return {"type": "integer", "minimum": low, "maximum": high, "default": default}
+def _integer(low: int, high: int) -> Schema:
+    return {"type": "integer", "minimum": low, "maximum": high}
 
 
 def _strings() -> Schema:
