@@ -241,3 +241,25 @@ async def test_cursor_pages_and_bulk_writes_answer_as_declared(make_client: Make
     conform(too_many, "/books", "delete")
     deleted = await client.delete("/api/books?filter=title=T3")
     assert conform(deleted, "/books", "delete") == {"deleted": 1}
+
+
+@pytest.mark.parametrize(
+    ("route", "keys"),
+    [
+        ({}, {"_id", "firstName", "lastName"}),  # the derived response
+        ({"response": {"201": {"type": "object", "properties": {
+            "_id": {"type": "string"}, "firstName": {"type": "string"}}}}},
+         {"_id", "firstName"}),
+    ],
+)  # fmt: skip
+async def test_a_route_response_shapes_each_created_item(
+    make_client: MakeClient, route: dict[str, Any], keys: set[str]
+) -> None:
+    entry = {"name": "authors", "routePost": route}
+    client, conform = await conformant(make_client, schemas=[entry])
+    one = await client.post("/api/authors", json={"firstName": "A", "lastName": "B"})
+    assert keys <= set(conform(one, "/authors", "post"))
+    many = await client.post("/api/authors", json=[{"firstName": "C", "lastName": "D"}])
+    (item,) = conform(many, "/authors", "post")["items"]
+    assert keys <= set(item) and set(item) <= set(one.json())
+    assert set(item) == set(one.json())

@@ -22,6 +22,7 @@ from autoapi.openapi_parts import (
     JSON,
     LIST_PARAMETERS,
     SCHEMAS,
+    batch_schema,
     error_responses,
     json_response,
     links_schema,
@@ -232,7 +233,9 @@ class Builder:
             return out
         schema = single["content"][JSON]["schema"]
         single["description"] = "Created: the document, or `{items}` for a JSON array"
-        single["content"][JSON]["schema"] = {"anyOf": [schema, self.model_ref(spec, "Items")]}
+        plain = schema == self.model_ref(spec)  # else an entry narrows each created item
+        many = self.model_ref(spec, "Items") if plain else batch_schema(copy.deepcopy(schema))
+        single["content"][JSON]["schema"] = {"anyOf": [schema, many]}
         if "200" not in out:
             text = "OK: with `X-HTTP-Method`, an existing document was written"
             out = {"200": json_response(text, copy.deepcopy(schema), ("ETag",)), **out}
