@@ -307,7 +307,7 @@ def author_oid(author: Any) -> ObjectId:
 @needs_ts
 def test_a_typescript_program_type_checks(tmp_path: Path) -> None:
     doc = tmp_path / "library.json"
-    doc.write_text(json.dumps(plain_api().openapi("/api")))
+    doc.write_text(json.dumps(full_api().openapi("/api")))
     work = tmp_path / "ts"
     shutil.copytree(ROOT / "tests" / "ts", work)
     (work / "docs_example.ts").write_text("\n".join(doc_blocks("ts")))
@@ -316,6 +316,7 @@ def test_a_typescript_program_type_checks(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert generate.returncode == 0, generate.stdout + generate.stderr
+    assert "warn" not in (generate.stdout + generate.stderr).lower(), generate.stderr
     check = subprocess.run(
         [str(TS_BIN / "tsc"), "--strict", "--noEmit", "-p", str(work)],
         capture_output=True, text=True, timeout=300, check=False,

@@ -1,5 +1,6 @@
 // Type-checked (never run) against types that openapi-typescript generates from the
-// document of `AutoAPI(models=[Publisher, Author, Book])` (tests/test_generators.py).
+// document of `AutoAPI(models=[Publisher, Author, Book])` with every method, bulk PATCH and
+// DELETE included (tests/test_generators.py).
 import type { components, paths } from "./library";
 
 type Schemas = components["schemas"];
@@ -153,6 +154,18 @@ export async function createMany(titles: string[]): Promise<number> {
   });
   const created: Created<paths["/books"]["post"]> = await response.json();
   return "items" in created ? created.items.length : 1;
+}
+
+// Bulk routes (enabled with `bulk_patch` / `bulk_delete`) take the filter options.
+export async function retitleAndPurge(): Promise<number> {
+  const changed = await send<paths["/books"]["patch"]>("PATCH", "/books", {
+    query: { match: ["title=^Draft"] },
+    body: { title: "Final" },
+  });
+  const purged = await send<paths["/books"]["delete"]>("DELETE", "/books", {
+    query: { filter: ["title=Final"] },
+  });
+  return changed.modified + purged.deleted;
 }
 
 // Create or update the book with this id (`X-HTTP-Method: CoU`): 201 or 200.
