@@ -236,9 +236,9 @@ class Builder:
         plain = schema == self.model_ref(spec)  # else an entry narrows each created item
         many = self.model_ref(spec, "Items") if plain else batch_schema(copy.deepcopy(schema))
         single["content"][JSON]["schema"] = {"anyOf": [schema, many]}
-        if "200" not in out:
+        if "200" not in out:  # an entry's 201 does not shape it: the model's schema
             text = "OK: with `X-HTTP-Method`, an existing document was written"
-            out = {"200": json_response(text, copy.deepcopy(schema), ("ETag",)), **out}
+            out = {"200": json_response(text, self.model_ref(spec), ("ETag",)), **out}
         return out
 
     def _entry_responses(
