@@ -24,11 +24,16 @@ from autoapi.modelschema import (
     link_paths,
 )
 from autoapi.openapi_parts import (
+    BATCH_CONFLICT,
     COUNT_MODE,
     DELETED,
+    DELETED_MANY,
+    PATCHED_MANY,
     PROBLEM,
     SCHEMAS,
+    UPSERT_MODE,
     array_parameter,
+    batch_schema,
     page_schema,
     path_id,
     shared_parameters,
@@ -42,7 +47,16 @@ if TYPE_CHECKING:
 Schema = dict[str, Any]
 COMPONENTS = SCHEMAS
 NO_DEFAULT = frozenset({"default"})
-ROLES = ("Create", "Update", "Form", "Page", "SortKey", "FieldKey", "LinkPath")
+ROLES = ("Create", "Update", "Form", "Page", "Items", "SortKey", "FieldKey", "LinkPath")
+FIXED: dict[str, Schema] = {
+    "Problem": PROBLEM,
+    "Deleted": DELETED,
+    "CountMode": COUNT_MODE,
+    "BatchConflict": BATCH_CONFLICT,
+    "PatchedMany": PATCHED_MANY,
+    "DeletedMany": DELETED_MANY,
+    "UpsertMode": UPSERT_MODE,
+}
 
 
 class Components:
@@ -53,12 +67,10 @@ class Components:
         self.model_names = _unique_names(api.specs.values())
         self.ref_names = _unique_names(api.schema_set.refs, set(self.model_names.values()))
         # names taken before any `$defs` is hoisted, so a definition never takes one of them
-        fixed = ["Problem", "Deleted", "CountMode"]
-        taken = [*self.model_names.values(), *self.ref_names.values(), *fixed]
+        taken = [*self.model_names.values(), *self.ref_names.values(), *FIXED]
         taken += [f"{name}{role}" for name in self.model_names.values() for role in ROLES]
         self.schemas: dict[str, Schema] = {name: {} for name in taken}
-        self.schemas.update(Problem=copy.deepcopy(PROBLEM), Deleted=copy.deepcopy(DELETED))
-        self.schemas["CountMode"] = copy.deepcopy(COUNT_MODE)
+        self.schemas.update(copy.deepcopy(FIXED))
         self.parameters: dict[str, Schema] = shared_parameters(api.schema_options)
         self.origins: dict[str, str] = {}  # component name → the raw definition it came from
 
@@ -88,6 +100,7 @@ class Components:
         doc["required"] = ["_id", *([self.api.model_name_key] if self.api.model_name_key else [])]
         self.schemas[name] = self.hoist(doc, "")
         self.schemas[f"{name}Page"] = page_schema(self.model_ref(spec))
+        self.schemas[f"{name}Items"] = batch_schema(self.model_ref(spec))
         self._body_components(spec, name)
         self._key_components(spec, name)
 

@@ -176,7 +176,9 @@ class Endpoints:
         for raw in raws:
             await audit.record(request, self.spec.model, "create", None, raw)
         rendered = await self.ctx.renderer.render_many(self.spec, raws, request, populate)
-        return _respond(request, {"items": rendered}, 201)
+        # the route's 201 schema describes one document: it shapes each item, not the wrapper
+        items = [shaped(request, 201, item) for item in rendered]
+        return JSONResponse({"items": items}, status_code=201)
 
     async def patch_many(self, request: Request) -> Response:
         await policies.require(request, self.spec.model, "bulk_patch")

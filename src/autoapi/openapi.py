@@ -22,9 +22,11 @@ from autoapi.openapi_parts import (
     JSON,
     LIST_PARAMETERS,
     SCHEMAS,
+    batch_schema,
     error_responses,
     json_response,
     links_schema,
+    one_or_many,
     param_ref,
     phrase,
     snake,
@@ -40,10 +42,14 @@ Schema = dict[str, Any]
 COMPONENTS = SCHEMAS
 WRITE_HEADERS = {
     "get": "If-None-Match",
+    "post": "X-HTTP-Method",
     "put": "If-Match",
     "patch": "If-Match",
     "delete": "If-Match",
 }
+BULK = frozenset({"bulk_patch", "bulk_delete"})
+WITH_BODY = frozenset({"post", "put", "patch", "bulk_patch"})
+FILTER_PARAMETERS = ("filter", "where", "match")
 
 
 @dataclass(frozen=True)
@@ -140,23 +146,27 @@ class Builder:
         spec = resource.spec
         route = self.api.schema_set.route(spec.collection, kind.key) if kind.key else None
         given = route.given if route else frozenset()
-        noun = spec.collection if kind.method == "list" else snake(self.model_names[spec.model])
+        many = kind.method == "list" or kind.method in BULK
+        noun = spec.collection if many else snake(self.model_names[spec.model])
         op: Schema = {
             "operationId": f"{kind.verb}_{noun}",
             "tags": [spec.collection],
             "summary": kind.summary.format(model=spec.name),
-            "description": _DESCRIPTIONS[kind.method].format(model=spec.name),
+            "description": _DESCRIPTIONS[kind.method].format(
+                model=spec.name, most=self.api.context.max_batch
+            ),
         }
         if route is not None:
             op.update(copy.deepcopy(dict(route.doc)))
         op["parameters"] = self._op_parameters(spec, kind, route, given)
-        if kind.method in ("post", "put", "patch"):
+        if kind.method in WITH_BODY:
             op["requestBody"] = self._request_body(spec, kind, route, given)
-        op["responses"] = {
-            **self._successes(spec, kind, route, given),
-            **error_responses(kind, bool(self.api.info.security)),
-        }
+        op["responses"] = {**self._successes(spec, kind, route, given), **self._errors(kind)}
         return op
+
+    def _errors(self, kind: RouteKind) -> Schema:
+        secured = bool(self.api.info.security)
+        return error_responses(kind, secured, self.api.context.require_if_match)
 
     def _op_parameters(
         self, spec: ModelSpec, kind: RouteKind, route: RouteSchemas | None, given: frozenset[str]
@@ -172,6 +182,8 @@ class Builder:
             out += _parameters(None, self.hoist(route.querystring, ""))
         elif kind.method == "list":
             out += self._list_parameters(spec)
+        elif kind.method in BULK:
+            out += [param_ref(p) for p in FILTER_PARAMETERS]
         elif kind.method != "delete":
             out += self._populate(spec)
         if kind.method in WRITE_HEADERS:
@@ -191,23 +203,53 @@ class Builder:
     def _request_body(
         self, spec: ModelSpec, kind: RouteKind, route: RouteSchemas | None, given: frozenset[str]
     ) -> Schema:
+        role = "Create" if kind.method == "post" else "Update"
         if route is not None and "body" in given:
             schema = self.hoist(route.body, "Input")
-            return {"required": True, "content": {JSON: {"schema": schema}}}
-        role = "Create" if kind.method == "post" else "Update"
+        else:
+            schema = self.model_ref(spec, role)
+        if kind.method == "post":
+            # the items of an array are checked by the model alone, as `<Model>Create` says
+            schema = one_or_many(schema, self.model_ref(spec, role), self.api.context.max_batch)
         # The form encoding is not listed: openapi-python-client 0.29 generates a client that
         # cannot be imported for a body with two encodings. `<Model>Form` describes it.
-        content = {JSON: {"schema": self.model_ref(spec, role)}}
-        return {"required": True, "content": content}
+        return {"required": True, "content": {JSON: {"schema": schema}}}
 
     def _successes(
         self, spec: ModelSpec, kind: RouteKind, route: RouteSchemas | None, given: frozenset[str]
     ) -> Schema:
         status, role, headers = _SUCCESS[kind.method]
-        schema = {"$ref": COMPONENTS + "Deleted"} if role is None else self.model_ref(spec, role)
+        fixed = _FIXED_ANSWERS.get(kind.method)
+        schema = {"$ref": COMPONENTS + fixed} if fixed else self.model_ref(spec, role)
         out = {status: json_response(phrase(status), schema, headers)}
-        if route is None:
+        if route is not None:
+            self._entry_responses(out, route, given, status, schema, headers)
+        return self._post_answers(spec, out) if kind.method == "post" else out
+
+    def _post_answers(self, spec: ModelSpec, out: Schema) -> Schema:
+        """201 is one document or `{"items"}`; 200 is CoU/CoR writing an existing one."""
+        single = out.get("201")
+        if single is None:  # an entry's status range replaced it
             return out
+        schema = single["content"][JSON]["schema"]
+        single["description"] = "Created: the document, or `{items}` for a JSON array"
+        plain = schema == self.model_ref(spec)  # else an entry narrows each created item
+        many = self.model_ref(spec, "Items") if plain else batch_schema(copy.deepcopy(schema))
+        single["content"][JSON]["schema"] = {"anyOf": [schema, many]}
+        if "200" not in out:  # an entry's 201 does not shape it: the model's schema
+            text = "OK: with `X-HTTP-Method`, an existing document was written"
+            out = {"200": json_response(text, self.model_ref(spec), ("ETag",)), **out}
+        return out
+
+    def _entry_responses(
+        self,
+        out: Schema,
+        route: RouteSchemas,
+        given: frozenset[str],
+        status: str,
+        schema: Schema,
+        headers: tuple[str, ...],
+    ) -> None:
         for code, entry in route.response.items():
             if f"response:{code}" not in given:
                 continue
@@ -217,7 +259,6 @@ class Builder:
             out[code] = json_response(phrase(code), body, headers if narrows else ())
             if narrows and code != status:
                 out.pop(status, None)
-        return out
 
     def _forward(self, resource: Resource, kind: RouteKind, fwd: ForwardRef) -> Schema:
         spec, link = resource.spec, fwd.link
@@ -238,7 +279,7 @@ class Builder:
             ],
             "responses": {
                 "200": json_response("OK", schema, () if many else ("ETag",)),
-                **error_responses(kind, bool(self.api.info.security)),
+                **self._errors(kind),
             },
         }
 
@@ -258,27 +299,45 @@ class Builder:
             ],
             "responses": {
                 "200": json_response("OK", self.model_ref(child, "Page"), ("Link",)),
-                **error_responses(kind, bool(self.api.info.security)),
+                **self._errors(kind),
             },
         }
 
 
-# method → (success status, the model's component role, headers); None: `Deleted`
-_SUCCESS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
+# method → (success status, the model's component role, headers)
+_SUCCESS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "list": ("200", "Page", ("Link",)),
     "get": ("200", "", ("ETag",)),
     "post": ("201", "", ("Location", "ETag")),
     "put": ("200", "", ("ETag",)),
     "patch": ("200", "", ("ETag",)),
-    "delete": ("200", None, ()),
+    "delete": ("200", "", ()),
+    "bulk_patch": ("200", "", ()),
+    "bulk_delete": ("200", "", ()),
 }
+# methods whose answer is a fixed component rather than one of the model's
+_FIXED_ANSWERS = {"delete": "Deleted", "bulk_patch": "PatchedMany", "bulk_delete": "DeletedMany"}
+_IF_MATCH = " `If-Match` makes it conditional (412 when the stored ETag differs)."
+_SELECT = (
+    " The documents are those that `filter`, `where` and `match` select (at least one is "
+    "required); more than {most} of them is a 409 and nothing changes."
+)
 _DESCRIPTIONS = {
-    "list": "A page of {model} documents, filtered, sorted and projected by the list options.",
+    "list": "A page of {model} documents, filtered, sorted and projected by the list options. "
+    "`next` and `prev` are cursors for the pages around it (also in the `Link` header).",
     "get": "One {model} by id; `If-None-Match` with its ETag answers 304.",
-    "post": "Create a {model} from a JSON (or form) body; answers 201 with its `Location`.",
-    "put": "Merge the given fields into the stored {model}; fields not given are kept.",
-    "patch": "Merge the given fields into the stored {model}; fields not given are kept.",
-    "delete": "Delete one {model}; `If-Match` makes it conditional.",
+    "post": "Create a {model} from a JSON (or form) body; answers 201 with its `Location`. "
+    "A JSON array of up to {most} documents creates them all, in order, answering "
+    "`{{items}}`: every item is validated first, and a unique clash stops the batch with a "
+    "409 that says what was written. `X-HTTP-Method: CoU` or `CoR` creates or updates "
+    "(or replaces) the document with the body's `_id`: 201 when created, 200 when it existed.",
+    "put": "Merge the given fields into the stored {model}; fields not given are kept." + _IF_MATCH,
+    "patch": "Merge the given fields into the stored {model}; fields not given are kept."
+    + _IF_MATCH,
+    "delete": "Delete one {model}." + _IF_MATCH,
+    "bulk_patch": "Set the body's fields on every selected {model}; each resulting document "
+    "is validated first." + _SELECT,
+    "bulk_delete": "Delete every selected {model}." + _SELECT,
 }
 
 

@@ -6,6 +6,7 @@ per model and route.
 
 from __future__ import annotations
 
+import copy
 import http
 import json
 import re
@@ -55,22 +56,85 @@ DELETED: Schema = {
     "required": ["success"],
     "properties": {"success": {"type": "boolean"}},
 }
+PATCHED_MANY: Schema = {
+    "type": "object",
+    "description": "How many documents the filter selected, and how many of them changed.",
+    "required": ["matched", "modified"],
+    "properties": {
+        "matched": {"type": "integer", "minimum": 0},
+        "modified": {"type": "integer", "minimum": 0},
+    },
+}
+DELETED_MANY: Schema = {
+    "type": "object",
+    "required": ["deleted"],
+    "properties": {"deleted": {"type": "integer", "minimum": 0}},
+}
+# A clash in the middle of an array POST: what was written, what failed, what was not tried.
+BATCH_CONFLICT: Schema = {
+    "description": "A problem; after a unique clash in an array POST it also says which items "
+    "were written (with their ids), which one failed and why, and which were not attempted.",
+    "allOf": [
+        {"$ref": SCHEMAS + "Problem"},
+        {
+            "type": "object",
+            "properties": {
+                "written": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["index", "_id"],
+                        "properties": {
+                            "index": {"type": "integer", "minimum": 0},
+                            "_id": {"type": "string"},
+                        },
+                    },
+                },
+                "failed": {
+                    "type": "object",
+                    "required": ["index", "errors"],
+                    "properties": {
+                        "index": {"type": "integer", "minimum": 0},
+                        "errors": PROBLEM["properties"]["errors"],
+                    },
+                },
+                "not_attempted": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 0},
+                },
+            },
+        },
+    ],
+}
+UPSERT_MODE: Schema = {
+    "type": "string",
+    "enum": ["CoU", "CoR"],
+    "description": "Create or update, create or replace (any letter case is accepted).",
+}
 HEADERS: Schema = {
     "ETag": {"description": "Identifies the stored document (for If-Match / If-None-Match)."},
-    "Location": {"description": "The URL of the new document.", "required": True},
+    "Location": {"description": "The URL of the new document (not sent for an array)."},
     "Link": {"description": "RFC 8288 links to the `next` and `prev` pages."},
     "Retry-After": {"description": "Seconds to wait before trying again."},
 }
 # Statuses besides the success, by (shape, method); 304 is the only one without a problem body.
+# 428 is declared only where the API requires If-Match.
 ERRORS: Mapping[tuple[str, str], tuple[int, ...]] = {
     ("collection", "list"): (400, 503),
     ("item", "get"): (304, 400, 404, 503),
     ("collection", "post"): (400, 409, 413, 415, 422, 503),
-    ("item", "put"): (400, 404, 409, 412, 413, 415, 422, 428, 503),
-    ("item", "patch"): (400, 404, 409, 412, 413, 415, 422, 428, 503),
-    ("item", "delete"): (404, 412, 428, 503),
+    ("collection", "bulk_patch"): (400, 409, 413, 415, 422, 503),
+    ("collection", "bulk_delete"): (400, 409, 503),
+    ("item", "put"): (400, 404, 409, 412, 413, 415, 422, 503),
+    ("item", "patch"): (400, 404, 409, 412, 413, 415, 422, 503),
+    ("item", "delete"): (404, 412, 503),
     ("forward", "get"): (400, 404, 503),
     ("reverse", "list"): (400, 404, 503),
+}
+IF_MATCH_METHODS = frozenset({"put", "patch", "delete"})
+_ERROR_TEXT = {
+    412: "Precondition Failed: the stored document no longer has that ETag",
+    428: "Precondition Required: send If-Match",
 }
 # valid on every model: Swagger UI sends the example when trying an operation out
 WHERE_EXAMPLE = {"_id": {"$exists": True}}
@@ -79,9 +143,15 @@ WHERE_EXAMPLE = {"_id": {"$exists": True}}
 def shared_parameters(options: SchemaOptions) -> dict[str, Schema]:
     """The parameters every list route (and the conditional writes) share."""
     return {
-        "offset": _query("offset", "Documents to skip.", _integer(0, MAX_OFFSET, 0)),
+        # No `default`: generated clients would always send it, and `offset` with `cursor`
+        # is a 400.
+        "offset": _query(
+            "offset", "Documents to skip (default 0); not with `cursor`.", _integer(0, MAX_OFFSET)
+        ),
         "limit": _query(
-            "limit", "Page size.", _integer(1, options.max_limit, options.default_limit)
+            "limit",
+            f"Page size (default {options.default_limit}).",
+            _integer(1, options.max_limit),
         ),
         "filter": _query(
             "filter",
@@ -104,7 +174,8 @@ def shared_parameters(options: SchemaOptions) -> dict[str, Schema]:
         },
         "match": _query(
             "match",
-            "`field=pattern`: a regular expression; `(?i)` first ignores case.",
+            "`field=pattern`: a regular expression, on text fields only; `(?i)` first "
+            "ignores case.",
             _strings(),
             explode=True,
         ),
@@ -122,7 +193,20 @@ def shared_parameters(options: SchemaOptions) -> dict[str, Schema]:
         "If-Match": _header(
             "If-Match", "Write only if the stored document has one of these ETags."
         ),
-        "If-None-Match": _header("If-None-Match", "Answer 304 if the document has this ETag."),
+        "If-None-Match": _header(
+            "If-None-Match",
+            "Answer 304 (no body) if the document still has one of these ETags; "
+            "not with `populate`, whose targets the ETag does not cover.",
+        ),
+        "X-HTTP-Method": {
+            "name": "X-HTTP-Method",
+            "in": "header",
+            "description": "`CoU`: create or update (merge the body's fields into the document "
+            "with its `_id`; null removes a field). `CoR`: create or replace. Either creates "
+            "when no document has that `_id` (201) and writes it when one does (200). The "
+            "value is case-insensitive; a JSON array cannot take it.",
+            "schema": {"$ref": SCHEMAS + "UpsertMode"},
+        },
     }
 
 
@@ -166,6 +250,21 @@ def page_schema(item_ref: Schema) -> Schema:
     }
 
 
+def batch_schema(item_ref: Schema) -> Schema:
+    """The answer of a POST of a JSON array: the created documents, in order."""
+    return {
+        "type": "object",
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "items": item_ref}},
+    }
+
+
+def one_or_many(one: Schema, item: Schema, most: int) -> Schema:
+    """A POST body: one document, or an array of 1 to `most` of them."""
+    many = {"type": "array", "items": copy.deepcopy(item), "minItems": 1, "maxItems": most}
+    return {"oneOf": [one, many]}
+
+
 def links_schema(item_ref: Schema) -> Schema:
     """The answer of a forward route over a list of links."""
     return {
@@ -189,20 +288,25 @@ def header(name: str) -> Schema:
     return {**HEADERS[name], "schema": {"type": "string"}}
 
 
-def error_responses(kind: RouteKind, secured: bool) -> Schema:
+def error_responses(kind: RouteKind, secured: bool, if_match_required: bool = False) -> Schema:
     """The non-success answers of one kind of route, problem+json except 304."""
     problem = {PROBLEM_JSON: {"schema": {"$ref": SCHEMAS + "Problem"}}}
     statuses = list(ERRORS[(kind.shape, kind.method)])
     if secured:
         statuses += [401, 403]
+    if if_match_required and kind.shape == "item" and kind.method in IF_MATCH_METHODS:
+        statuses.append(428)
     out: Schema = {}
     for status in sorted(statuses):
         if status == 304:
             out["304"] = {"description": "Not Modified", "headers": {"ETag": header("ETag")}}
             continue
-        out[str(status)] = {"description": phrase(str(status)), "content": problem}
+        out[str(status)] = {"description": _ERROR_TEXT.get(status, phrase(str(status))),
+                            "content": problem}  # fmt: skip
         if status == 503:
             out["503"]["headers"] = {"Retry-After": header("Retry-After")}
+    if kind.method == "post":
+        out["409"]["content"] = {PROBLEM_JSON: {"schema": {"$ref": SCHEMAS + "BatchConflict"}}}
     out["default"] = {"description": "Any other error", "content": problem}
     return out
 
@@ -266,8 +370,8 @@ def _header(name: str, description: str) -> Schema:
     return {"name": name, "in": "header", "description": description, "schema": {"type": "string"}}
 
 
-def _integer(low: int, high: int, default: int) -> Schema:
-    return {"type": "integer", "minimum": low, "maximum": high, "default": default}
+def _integer(low: int, high: int) -> Schema:
+    return {"type": "integer", "minimum": low, "maximum": high}
 
 
 def _strings() -> Schema:
