@@ -33,8 +33,9 @@ from beanie.odm.actions import ActionDirections, ActionRegistry, EventTypes
 from beanie.odm.queries.find import FindMany
 from beanie.odm.utils.encoder import Encoder
 from bson import DBRef, ObjectId
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import (
+    BulkWriteError,
     ConnectionFailure,
     DuplicateKeyError,
     ExecutionTimeout,
@@ -60,6 +61,7 @@ RETRY_AFTER = "1"
 TEXT_INDEX_NOT_FOUND = 27  # IndexNotFound: `$text` without a text index
 REFUSED_QUERY_CODES = frozenset({2, 51091})  # BadValue, "Regular expression is invalid"
 PATH_COLLISION_CODES = frozenset({31249, 31250})  # projection paths that overlap
+DUPLICATE_KEY = 11000
 
 
 def collection(model: type[Document]) -> Any:
@@ -463,6 +465,32 @@ async def update_many(
     return int(result.matched_count), int(result.modified_count)
 
 
+async def update_each(
+    model: type[Document], writes: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]
+) -> tuple[int, int]:
+    """One `update` command of several statements (filter, update), one per document, so
+    that each document gets its own values (a revision, what its event actions set):
+    (matched, modified) over them all."""
+    coll = collection(model)
+    tally("update", coll.name, {"$or": [dict(f) for f, _ in writes]})
+    requests = [UpdateOne(dict(f), dict(u)) for f, u in writes]
+    try:
+        result = await _run(lambda: coll.bulk_write(requests), model=model)
+    except BulkWriteError as exc:
+        raise _bulk_problem(exc, model) from exc
+    return int(result.matched_count), int(result.modified_count)
+
+
+def _bulk_problem(exc: BulkWriteError, model: type[Document]) -> BaseException:
+    """A unique clash inside a batch is the 409 a single write would get."""
+    for error in exc.details.get("writeErrors") or []:
+        if error.get("code") == DUPLICATE_KEY:
+            return duplicate(
+                DuplicateKeyError(error.get("errmsg", ""), DUPLICATE_KEY, error), model
+            )
+    return exc
+
+
 async def delete_many(model: type[Document], filter_: Mapping[str, Any]) -> int:
     """One `delete` of every matching document: how many went."""
     coll = collection(model)
@@ -493,6 +521,40 @@ def _encode_attrs(doc: Document, attrs: Mapping[str, Any]) -> Raw:
 
 async def _actions(doc: Document, event: EventTypes, direction: ActionDirections) -> None:
     await ActionRegistry.run_actions(doc, event, direction, [])
+
+
+# -- Beanie event actions for writes made of several documents or one upsert ---------------
+
+EVENTS: Mapping[str, EventTypes] = {
+    "insert": EventTypes.INSERT,
+    "update": EventTypes.UPDATE,
+    "replace": EventTypes.REPLACE,
+    "delete": EventTypes.DELETE,
+}
+_ABSENT = object()
+
+
+def has_actions(model: type[Document], event: str) -> bool:
+    """Whether `model` registers any Before or After action for `event` (insert, update, ...)."""
+    return any(
+        ActionRegistry.get_action_list(model, EVENTS[event], direction)
+        for direction in ActionDirections
+    )
+
+
+async def before_event(doc: Document, event: str) -> set[str]:
+    """Run `doc`'s Before actions for `event`; the stored keys whose values they changed."""
+    if not ActionRegistry.get_action_list(type(doc), EVENTS[event], ActionDirections.BEFORE):
+        return set()
+    was = encode_document(doc)
+    await _actions(doc, EVENTS[event], ActionDirections.BEFORE)
+    now = encode_document(doc)
+    return {k for k in was.keys() | now.keys() if was.get(k, _ABSENT) != now.get(k, _ABSENT)}
+
+
+async def after_event(doc: Document, event: str) -> None:
+    """Run `doc`'s After actions for `event`, once the write has happened."""
+    await _actions(doc, EVENTS[event], ActionDirections.AFTER)
 
 
 # -- errors ------------------------------------------------------------------------------
