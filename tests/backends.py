@@ -102,7 +102,26 @@ def new_client(url: str | None = MONGODB_URL, **options: Any) -> Any:
         return _async_mock_client()
     from mongomock_motor import AsyncMongoMockClient
 
+    _accept_sort_in_bulk_updates()
     return AsyncMongoMockClient()
+
+
+def _accept_sort_in_bulk_updates() -> None:
+    """PyMongo >= 4.11 hands `sort=` to every bulk update; mongomock 4.3 refuses the keyword
+    (its single-document updates take none, so an unset one can be dropped)."""
+    from mongomock.collection import BulkOperationBuilder
+
+    original = BulkOperationBuilder.add_update
+    if getattr(original, "accepts_sort", False):
+        return
+
+    def add_update(self: Any, *args: Any, sort: Any = None, **kwargs: Any) -> Any:
+        if sort is not None:
+            raise NotImplementedError("mongomock cannot sort a bulk update")
+        return original(self, *args, **kwargs)
+
+    add_update.accepts_sort = True  # type: ignore[attr-defined]
+    BulkOperationBuilder.add_update = add_update
 
 
 def _async_mock_client() -> Any:
