@@ -44,10 +44,30 @@ def _server_client(url: str, timeout_ms: int) -> Any:
 
 def _memory_client_2() -> Any:
     import mongomock.database
+    import pymongo_async_mock.patches
+    from mongomock.collection import BulkOperationBuilder
     from pymongo_async_mock import AsyncMongoMockClient
 
     _shim_list_collection_names(mongomock.database.Database)
+    # pymongo-async-mock 0.1.3 wraps mongomock's bulk `add_update` again for every collection
+    # object it makes (its "already patched" check reads a name functools.wraps overwrote):
+    # one wrapper instead, so a long-running app never ends in a RecursionError.
+    pymongo_async_mock.patches._patch_bulk_update_sort = lambda collection: collection
+    _drop_sort_in_bulk_updates(BulkOperationBuilder)
     return AsyncMongoMockClient()
+
+
+def _drop_sort_in_bulk_updates(builder: Any) -> None:
+    """PyMongo hands `sort=None` to every bulk update; mongomock takes no such keyword."""
+    original = builder.add_update
+    if getattr(original, "autoapi_shim", False):
+        return
+
+    def add_update(self: Any, *args: Any, sort: Any = None, **kwargs: Any) -> Any:
+        return original(self, *args, **kwargs)
+
+    add_update.autoapi_shim = True  # type: ignore[attr-defined]
+    builder.add_update = add_update
 
 
 def _shim_list_collection_names(database_class: Any) -> None:

@@ -87,3 +87,22 @@ async def test_bulk_routes_run_check_auth(make_client: MakeClient) -> None:
     client = await make_client(methods=BULK, check_auth=lambda request: False)
     assert_problem(await client.delete("/api/books", params={"filter": "isGood"}), 401)
     assert_problem(await client.patch("/api/books", params={"filter": "isGood"}, json={}), 401)
+
+
+async def test_bulk_post_items_go_through_the_routes_json_schema(make_client: MakeClient) -> None:
+    entry = {
+        "name": "books",
+        "routePost": {
+            "body": {"type": "object", "properties": {"title": {"type": "string", "minLength": 3}}}
+        },
+    }
+    client = await make_client(schemas=[entry])
+    items = [{"title": "long enough"}, {"title": "ab"}, {"title": "x", "nope": 1}]
+    body = assert_problem(await client.post("/api/books", json=items), 422)
+    # the unknown key answers first for its item; the schema names the other item's field
+    assert [e["field"] for e in body["errors"]] == ["[1].title", "[2].nope"]
+    assert await Book.find_all().count() == 0
+    single = assert_problem(await client.post("/api/books", json={"title": "ab"}), 422)
+    assert body["errors"][0]["message"] == single["errors"][0]["message"]
+    made = await client.post("/api/books", json=[{"title": "abc"}, {"title": "defg"}])
+    assert made.status_code == 201, made.text

@@ -58,7 +58,7 @@ async def read_bodies(
     is_json = media_kind(request.headers.get("content-type", "")) == JSON
     if not (is_json and raw.lstrip().startswith(b"[")):
         return _decoded_body(request, raw, spec, model_name_key)
-    return _array_bodies(raw, spec, model_name_key, most)
+    return _array_bodies(raw, spec, model_name_key, most, request.scope.get(CHECK_BODY))
 
 
 def _decoded_body(
@@ -83,7 +83,9 @@ def _decoded_body(
     return body
 
 
-def _array_bodies(raw: bytes, spec: ModelSpec, model_name_key: str | None, most: int) -> list[Body]:
+def _array_bodies(
+    raw: bytes, spec: ModelSpec, model_name_key: str | None, most: int, check: Any = None
+) -> list[Body]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -108,6 +110,8 @@ def _array_bodies(raw: bytes, spec: ModelSpec, model_name_key: str | None, most:
             continue
         try:
             bodies.append(to_body(spec, value, model_name_key))
+            if check is not None:  # the route's JSON Schema entry, item by item
+                check(value, None)
         except ProblemError as exc:
             errors += [{**e, "field": f"[{i}].{e['field']}"} for e in exc.errors]
     if errors:

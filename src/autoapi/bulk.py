@@ -32,10 +32,12 @@ from autoapi.hooks import Hooks, call, created
 from autoapi.introspect import ModelSpec
 from autoapi.query import parse_list_query
 from autoapi.render import instance_of
+from autoapi.requestid import get_logger
 from autoapi.serialize import JSONResponse
 from autoapi.writes import apply_paths
 
 FILTER_PARAMS = ("filter", "where", "match")
+log = get_logger()
 
 
 def validate_all(spec: ModelSpec, items: Sequence[dict[str, Any]]) -> None:
@@ -108,28 +110,68 @@ def scoped(filter_: Mapping[str, Any], found: Sequence[Mapping[str, Any]]) -> di
 
 
 async def patch_many(spec: ModelSpec, request: Request, ctx: Any) -> Response:
-    """`PATCH P?<filter>`: set the body's fields on every selected document."""
+    """`PATCH P?<filter>`: set the body's fields on every selected document.
+
+    Each resulting document is validated and gets the model's Before Update actions, then
+    all are written by one command of one statement per document (each with its own
+    revision and what its actions set); After Update actions follow once all matched.
+    """
     filter_ = bulk_filter(spec, request, ctx)
     body: Body = await read_body(request, spec, ctx.model_name_key)
     if body.has_id:
         raise unprocessable([{"field": "_id", "message": "cannot be set on many documents"}])
     found = await selected(spec, filter_, ctx.max_batch)
-    sets: dict[str, Any] = {}
-    for raw in found:  # every resulting document must validate
-        sets = apply_paths(spec, instance_of(spec, raw), body.data)
-    if not found or not sets:
-        return JSONResponse({"matched": len(found) if sets else 0, "modified": 0})
-    if spec.model.get_settings().use_revision:
-        sets["revision_id"] = store.encode_value(uuid.uuid4())
-    matched, modified = await store.update_many(spec.model, scoped(filter_, found), {"$set": sets})
+    docs = [instance_of(spec, raw) for raw in found]
+    writes = [apply_paths(spec, doc, body.data) for doc in docs]  # all validate first
+    if not docs or not any(writes):
+        return JSONResponse({"matched": 0, "modified": 0})
+    for doc, sets in zip(docs, writes, strict=True):
+        await _before_update(spec, doc, sets)
+    statements = [
+        (scoped(filter_, [raw]), {"$set": sets}) for raw, sets in zip(found, writes, strict=True)
+    ]
+    matched, modified = await store.update_each(spec.model, statements)
+    await _after(docs, "update", matched)
     return JSONResponse({"matched": matched, "modified": modified})
 
 
+async def _before_update(spec: ModelSpec, doc: Document, sets: dict[str, Any]) -> None:
+    """Run `doc`'s Before Update actions; what they change is written too, with a revision."""
+    changed = await store.before_event(doc, "update")
+    encoded = store.encode_document(doc) if changed else {}
+    for key in changed & encoded.keys():
+        for path in [p for p in sets if p == key or p.startswith(key + ".")]:
+            del sets[path]
+        sets[key] = encoded[key]
+    if spec.model.get_settings().use_revision:
+        doc.revision_id = uuid.uuid4()
+        sets["revision_id"] = store.encode_value(doc.revision_id)
+
+
+async def _after(docs: Sequence[Document], event: str, written: int) -> None:
+    """After actions, when the write reached every document. When fewer were written (some
+    changed meanwhile to leave the filter), which ones is unknown: none get After actions."""
+    if written != len(docs):
+        log.warning(
+            "%s of %d selected documents written: After actions skipped", written, len(docs)
+        )
+        return
+    for doc in docs:
+        await store.after_event(doc, event)
+
+
 async def delete_many(spec: ModelSpec, request: Request, ctx: Any) -> Response:
-    """`DELETE P?<filter>`: delete every selected document."""
+    """`DELETE P?<filter>`: delete every selected document, with its Delete event actions
+    (the whole documents are read only when the model has some)."""
     filter_ = bulk_filter(spec, request, ctx)
-    found = await selected(spec, filter_, ctx.max_batch, {"_id": 1})
+    acted = store.has_actions(spec.model, "delete")
+    found = await selected(spec, filter_, ctx.max_batch, None if acted else {"_id": 1})
     if not found:
         return JSONResponse({"deleted": 0})
+    docs = [instance_of(spec, raw) for raw in found] if acted else []
+    for doc in docs:
+        await store.before_event(doc, "delete")
     deleted = await store.delete_many(spec.model, scoped(filter_, found))
+    if acted:
+        await _after(docs, "delete", deleted)
     return JSONResponse({"deleted": deleted})

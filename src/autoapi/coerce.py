@@ -12,13 +12,19 @@ from typing import Any
 from bson import DBRef, Decimal128, ObjectId
 from bson.binary import Binary, UuidRepresentation
 
+from autoapi.errors import echo
 from autoapi.introspect import FieldSpec, id_annotation, parse_id
+from autoapi.messages import pydantic_message
 
 INT64 = range(-(2**63), 2**63)
 TRUE = frozenset({"1", "true", "yes"})
 FALSE = frozenset({"0", "false", "no"})
 # A date is written as ISO 8601; without this, pydantic would read "1" as a Unix timestamp.
 ISO_DATE = re.compile(r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Numbers in text are written plainly: ASCII digits, an optional minus; no `1_0`, no spaces,
+# no other scripts' digits (all of which Python and pydantic would read).
+PLAIN_INT = re.compile(r"-?[0-9]+")
+PLAIN_FLOAT = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 
 
 class CoercionError(ValueError):
@@ -37,12 +43,21 @@ def coerce_text(field: FieldSpec, raw: str) -> Any:
             return True
         if lowered in FALSE:
             return False
-        raise CoercionError(f"expected a boolean (1/0/true/false/yes/no), got {_cut(raw)}")
+        raise CoercionError(f"expected a boolean (1/0/true/false/yes/no), got {echo(raw)}")
     if field.children is not None:
         raise CoercionError("an embedded document cannot be compared to a string")
     if _is_date(field) and not ISO_DATE.match(raw):
-        raise CoercionError(f"expected an ISO 8601 date such as 2020-01-31, got {_cut(raw)}")
+        raise CoercionError(f"expected an ISO 8601 date such as 2020-01-31, got {echo(raw)}")
+    _check_plain_number(field, raw)
     return _validated(field, raw)
+
+
+def _check_plain_number(field: FieldSpec, raw: str) -> None:
+    kind = field.annotation
+    if kind is int and not PLAIN_INT.fullmatch(raw):
+        raise CoercionError(f"expected a whole number (digits 0-9), got {echo(raw)}")
+    if kind is float and not PLAIN_FLOAT.fullmatch(raw):
+        raise CoercionError(f"expected a number such as 1.5 or -2, got {echo(raw)}")
 
 
 def coerce_json(field: FieldSpec, value: Any) -> Any:
@@ -122,10 +137,11 @@ def check_storable(value: Any) -> None:
 
 
 def _first_message(exc: Exception, field: FieldSpec, value: Any) -> str:
+    """What was wrong, in the words of the message table, never pydantic's own text."""
     errors = getattr(exc, "errors", None)
     if callable(errors):
         try:
-            return f"{errors()[0]['msg']}: {_echo(value)}"
+            return f"{pydantic_message(errors()[0])}, got {_echo(value)}"
         except (IndexError, KeyError, TypeError):
             pass
     return f"expected {_type_name(field)}, got {_echo(value)}"
@@ -137,16 +153,13 @@ def _is_date(field: FieldSpec) -> bool:
 
 
 def _echo(value: Any) -> str:
-    """A value a client sent, as a message shows it: text quoted and cut, else its JSON form."""
-    if isinstance(value, str):
-        return _cut(value)
+    """A value a client sent, as a message shows it: text and numbers quoted and cut, JSON's
+    literals as JSON writes them, anything else not at all."""
     if isinstance(value, bool) or value is None:
         return {True: "true", False: "false", None: "null"}[value]
-    return _cut(str(value)).strip("'") if isinstance(value, int | float) else "a value"
-
-
-def _cut(text: str, limit: int = 64) -> str:
-    return f"'{text if len(text) <= limit else text[: limit - 1] + '…'}'"
+    if isinstance(value, str | int | float):
+        return echo(value if isinstance(value, str) else str(value))
+    return "a value"
 
 
 def _type_name(field: FieldSpec) -> str:

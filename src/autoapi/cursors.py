@@ -27,6 +27,7 @@ from bson import Decimal128, ObjectId
 from bson.binary import Binary, UuidRepresentation
 from bson.codec_options import CodecOptions
 
+from autoapi.errors import echo
 from autoapi.introspect import FieldSpec, ModelSpec
 
 Direction = Literal["next", "prev"]
@@ -137,12 +138,12 @@ def sort_problem(spec: ModelSpec, sort: SortSpec) -> str | None:
         for depth in range(1, len(parts) + 1):
             field = spec.resolve(".".join(parts[:depth]))
             if field is None:
-                return f"cannot sort on the unknown field {path!r}"
+                return f"cannot sort on the unknown field {echo(path)}"
             last = depth == len(parts)
             if field.is_list or field.open or field.link is not None:
-                return f"cursors need a single-valued sort field, and {path!r} is not one"
+                return f"cursors need a single-valued sort field, and {echo(path)} is not one"
             if last and field.children is not None:
-                return f"cursors need a scalar sort field, and {path!r} is an embedded document"
+                return f"cursors need a scalar sort field, and {echo(path)} is an embedded document"
     return None
 
 

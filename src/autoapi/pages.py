@@ -25,7 +25,7 @@ from autoapi.cursors import (
     encode_cursor,
     sort_problem,
 )
-from autoapi.errors import bad_request
+from autoapi.errors import bad_request, echo
 from autoapi.introspect import ModelSpec
 
 CountMode = Literal["exact", "estimated", "none"]
@@ -184,7 +184,7 @@ def parse_count(value: str | None, default: CountMode = "exact") -> CountMode:
     for mode in COUNT_MODES:
         if value == mode:
             return mode
-    raise bad_request("count", f"expected one of exact, estimated, none, got {value[:64]!r}")
+    raise bad_request("count", f"expected one of exact, estimated, none, got {echo(value)}")
 
 
 def count_mode(requested: CountMode, effective_filter: Mapping[str, Any]) -> CountMode:

@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autoapi.coerce import CoercionError, coerce_text
-from autoapi.errors import bad_request
+from autoapi.coerce import PLAIN_INT, CoercionError, coerce_text
+from autoapi.errors import bad_request, echo
 from autoapi.introspect import ModelSpec
 from autoapi.limits import QueryBudget
 from autoapi.paths import check_segments, field_path, shown
@@ -16,6 +16,8 @@ from autoapi.where import parse_where, search_clause
 
 MAX_POPULATE_DEPTH = 3
 MAX_OFFSET = 2**53  # the largest integer a JavaScript client can send exactly
+MAX_DIGITS = 18
+BEYOND = int("1" + "0" * MAX_DIGITS)  # beyond every bound a query integer has
 
 SpecLookup = Callable[[type], ModelSpec]
 
@@ -186,11 +188,18 @@ def _int(
     raw = _last(params, name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(name, f"expected an integer, got {raw!r}") from None
+    if not PLAIN_INT.fullmatch(raw):
+        raise bad_request(name, f"expected a whole number (digits 0-9), got {echo(raw)}")
+    value = _plain_int(raw)
     if value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise bad_request(name, f"must be {bound}, got {value}")
+        raise bad_request(name, f"must be {bound}, got {echo(raw)}")
     return value
+
+
+def _plain_int(raw: str) -> int:
+    """ASCII digits → int; more digits than any bound has read as a value beyond it (and
+    never reach `int()`'s limit on long strings)."""
+    if len(raw.lstrip("-")) > MAX_DIGITS:
+        return -BEYOND if raw.startswith("-") else BEYOND
+    return int(raw)

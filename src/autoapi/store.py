@@ -39,8 +39,9 @@ from beanie.odm.actions import ActionDirections, ActionRegistry, EventTypes
 from beanie.odm.queries.find import FindMany
 from beanie.odm.utils.encoder import Encoder
 from bson import DBRef, ObjectId
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import (
+    BulkWriteError,
     ConnectionFailure,
     DuplicateKeyError,
     ExecutionTimeout,
@@ -66,6 +67,7 @@ RETRY_AFTER = "1"
 TEXT_INDEX_NOT_FOUND = 27  # IndexNotFound: `$text` without a text index
 REFUSED_QUERY_CODES = frozenset({2, 51091})  # BadValue, "Regular expression is invalid"
 PATH_COLLISION_CODES = frozenset({31249, 31250})  # projection paths that overlap
+DUPLICATE_KEY = 11000
 
 
 def collection(model: type[Document]) -> Any:
@@ -571,19 +573,50 @@ async def update_many(
     *,
     session: Any = None,
 ) -> tuple[int, int]:
-    """One `updateMany`: (matched, modified)."""
-    coll = collection(model)
+    """One `updateMany` (the row filter AND-ed in): (matched, modified)."""
+    coll, filter_ = await _placed(model, filter_)
     tally("update", coll.name, filter_)
     given = _with_session(session)
     result = await _run(lambda: coll.update_many(filter_, update, **given), model=model)
     return int(result.matched_count), int(result.modified_count)
 
 
+async def update_each(
+    model: type[Document],
+    writes: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    *,
+    session: Any = None,
+) -> tuple[int, int]:
+    """One `update` command of several statements (filter, update), one per document, so
+    that each document gets its own values (a revision, what its event actions set):
+    (matched, modified) over them all. Each filter is AND-ed with the row filter."""
+    placed = [(await _placed(model, f))[1] for f, _ in writes]
+    coll = collection(model)
+    tally("update", coll.name, {"$or": placed})
+    requests = [UpdateOne(f, dict(u)) for f, (_, u) in zip(placed, writes, strict=True)]
+    given = _with_session(session)
+    try:
+        result = await _run(lambda: coll.bulk_write(requests, **given), model=model)
+    except BulkWriteError as exc:
+        raise _bulk_problem(exc, model) from exc
+    return int(result.matched_count), int(result.modified_count)
+
+
+def _bulk_problem(exc: BulkWriteError, model: type[Document]) -> BaseException:
+    """A unique clash inside a batch is the 409 a single write would get."""
+    for error in exc.details.get("writeErrors") or []:
+        if error.get("code") == DUPLICATE_KEY:
+            return duplicate(
+                DuplicateKeyError(error.get("errmsg", ""), DUPLICATE_KEY, error), model
+            )
+    return exc
+
+
 async def delete_many(
     model: type[Document], filter_: Mapping[str, Any], *, session: Any = None
 ) -> int:
-    """One `delete` of every matching document: how many went."""
-    coll = collection(model)
+    """One `delete` of every matching document (the row filter AND-ed in): how many went."""
+    coll, filter_ = await _placed(model, filter_)
     tally("delete", coll.name, filter_)
     given = _with_session(session)
     result = await _run(lambda: coll.delete_many(filter_, **given), model=model)
@@ -612,6 +645,40 @@ def _encode_attrs(doc: Document, attrs: Mapping[str, Any]) -> Raw:
 
 async def _actions(doc: Document, event: EventTypes, direction: ActionDirections) -> None:
     await ActionRegistry.run_actions(doc, event, direction, [])
+
+
+# -- Beanie event actions for writes made of several documents or one upsert ---------------
+
+EVENTS: Mapping[str, EventTypes] = {
+    "insert": EventTypes.INSERT,
+    "update": EventTypes.UPDATE,
+    "replace": EventTypes.REPLACE,
+    "delete": EventTypes.DELETE,
+}
+_ABSENT = object()
+
+
+def has_actions(model: type[Document], event: str) -> bool:
+    """Whether `model` registers any Before or After action for `event` (insert, update, ...)."""
+    return any(
+        ActionRegistry.get_action_list(model, EVENTS[event], direction)
+        for direction in ActionDirections
+    )
+
+
+async def before_event(doc: Document, event: str) -> set[str]:
+    """Run `doc`'s Before actions for `event`; the stored keys whose values they changed."""
+    if not ActionRegistry.get_action_list(type(doc), EVENTS[event], ActionDirections.BEFORE):
+        return set()
+    was = encode_document(doc)
+    await _actions(doc, EVENTS[event], ActionDirections.BEFORE)
+    now = encode_document(doc)
+    return {k for k in was.keys() | now.keys() if was.get(k, _ABSENT) != now.get(k, _ABSENT)}
+
+
+async def after_event(doc: Document, event: str) -> None:
+    """Run `doc`'s After actions for `event`, once the write has happened."""
+    await _actions(doc, EVENTS[event], ActionDirections.AFTER)
 
 
 # -- errors ------------------------------------------------------------------------------

@@ -47,36 +47,46 @@ class Outcome:
     created: bool
 
 
+EVENTS: Mapping[Mode, str] = {"cou": "update", "cor": "replace"}
+
+
 async def create_or_write(
     spec: ModelSpec, ident: Any, data: Mapping[str, Any], mode: Mode
 ) -> Outcome:
-    """Upsert the document `ident` of `spec`'s model with `data` (stored keys, nested)."""
+    """Upsert the document `ident` of `spec`'s model with `data` (stored keys, nested).
+
+    The model's event actions fire as Beanie's own insert and update (CoU) or replace (CoR)
+    do, without a read first: which one happens is known only from the server's answer, so
+    the Before actions of both run on the instance built from the body (see `_as_new`), and
+    the After actions of the one that happened run on the stored result.
+    """
     paths = leaf_paths(spec.fields, data)
     unsets = [p for p, v in paths.items() if v is None] if mode == "cou" else []
     given = {p: v for p, v in paths.items() if p not in unsets}
-    whole, errors = _as_new(spec, ident, _without(data, unsets) if unsets else data)
-    if whole is None and (mode == "cor" or _blames_given(errors, paths)):
+    doc, errors = _as_new(spec, ident, _without(data, unsets) if unsets else data)
+    if doc is None and (mode == "cor" or _blames_given(errors, paths)):
         raise unprocessable(errors)
-    if whole is not None:
-        update = _create_update(spec, whole, given, unsets, mode)
+    if doc is not None:
+        update = await _create_update(spec, doc, given, unsets, mode)
     else:
-        update = _update_only(spec, given, unsets)
+        update = await _update_only(spec, given, unsets)
     update = _with_revision(spec, update)
-    stored, created = await store.upsert(spec.model, {"_id": ident}, update, whole is not None)
+    stored, created = await store.upsert(spec.model, {"_id": ident}, update, doc is not None)
     if stored is None:
         raise unprocessable(errors, f"no {spec.name} with this id, and it cannot be created")
-    return Outcome(_instance(spec, stored), stored, created)
+    result = _instance(spec, stored)
+    await store.after_event(result, "insert" if created else EVENTS[mode])
+    return Outcome(result, stored, created)
 
 
 def _as_new(
     spec: ModelSpec, ident: Any, data: Mapping[str, Any]
-) -> tuple[dict[str, Any] | None, list[dict[str, str]]]:
-    """The body as a whole new document (stored form), or the reasons it is not one."""
+) -> tuple[Document | None, list[dict[str, str]]]:
+    """The body as a whole new document, or the reasons it is not one."""
     try:
-        doc = spec.model.model_validate({**data, "_id": ident})
+        return spec.model.model_validate({**data, "_id": ident}), []
     except ValidationError as exc:
         return None, validation_errors(exc)
-    return store.encode_document(doc), []
 
 
 def _blames_given(errors: list[dict[str, str]], paths: Mapping[str, Any]) -> bool:
@@ -85,29 +95,56 @@ def _blames_given(errors: list[dict[str, str]], paths: Mapping[str, Any]) -> boo
     return any(e["field"].split(".")[0] in roots or e["field"] == "body" for e in errors)
 
 
-def _create_update(
+async def _create_update(
     spec: ModelSpec,
-    whole: Mapping[str, Any],
+    doc: Document,
     given: Mapping[str, Any],
     unsets: list[str],
     mode: Mode,
 ) -> dict[str, Any]:
+    """The upsert of a body that can create: Before Insert, then Before Update or Replace
+    actions run on `doc`. A key only Insert actions changed, and the body does not name, is
+    written on creation only; any other key an action changed is written either way."""
+    inserted = await store.before_event(doc, "insert")
+    updated = await store.before_event(doc, EVENTS[mode])
+    whole = store.encode_document(doc)
+    named = {p.split(".")[0] for p in [*given, *unsets]}
     if mode == "cor":
         visible = [f.key for f in spec.fields.values() if not f.hidden and f.key != "_id"]
         sets = {key: whole[key] for key in visible if key in whole}
         gone = [key for key in visible if key not in whole]
         hidden = {k: v for k, v in whole.items() if k not in sets and k != "_id"}
-        return _update(sets, gone, hidden)
-    sets = {p: get_path(whole, p) for p in given}
-    taken = [*sets, *unsets]
-    on_insert = {
-        k: v for k, v in whole.items() if k != "_id" and not any(_overlap(k, p) for p in taken)
-    }
-    return _update(sets, unsets, on_insert)
+        update = _update(sets, gone, hidden)
+    else:
+        sets = {p: get_path(whole, p) for p in given}
+        taken = [*sets, *unsets]
+        on_insert = {
+            k: v for k, v in whole.items() if k != "_id" and not any(_overlap(k, p) for p in taken)
+        }
+        update = _update(sets, unsets, on_insert)
+    for key in (inserted - updated - named) & whole.keys():
+        _place(update, "$setOnInsert", key, whole[key])
+    for key in updated & whole.keys():
+        _place(update, "$set", key, whole[key])
+    return {k: v for k, v in update.items() if v}
 
 
-def _update_only(spec: ModelSpec, given: Mapping[str, Any], unsets: list[str]) -> dict[str, Any]:
-    """`$set` of the given paths, each value validated against its own field."""
+def _place(update: dict[str, Any], part: str, key: str, value: Any) -> None:
+    """Write `key` (a top-level stored key) in `part` only, out of the other parts."""
+    if key in ("_id", "revision_id"):
+        return
+    for name in ("$set", "$unset", "$setOnInsert"):
+        paths = update.get(name, {})
+        for path in [p for p in paths if _overlap(p, key)]:
+            del paths[path]
+    update.setdefault(part, {})[key] = value
+
+
+async def _update_only(
+    spec: ModelSpec, given: Mapping[str, Any], unsets: list[str]
+) -> dict[str, Any]:
+    """`$set` of the given paths, each value validated against its own field; then the
+    Before Update actions, on an instance holding only those values and defaults."""
     probe = spec.model.model_construct()
     by_key = {key: name for name, key in spec.aliases.items()}
     errors: list[dict[str, str]] = []
@@ -122,9 +159,13 @@ def _update_only(spec: ModelSpec, given: Mapping[str, Any], unsets: list[str]) -
             errors += [e for e in validation_errors(exc) if e["message"] != _MISSING]
     if errors:
         raise unprocessable(errors)
+    updated = await store.before_event(probe, "update")
     encoded = store.encode_document(probe)
     sets = {p: (get_path(encoded, p) if "." not in p else v) for p, v in given.items()}
-    return _update(sets, unsets, {})
+    update = _update(sets, unsets, {})
+    for key in updated & encoded.keys():
+        _place(update, "$set", key, encoded[key])
+    return update
 
 
 _MISSING = "is required"
