@@ -15,6 +15,8 @@ import pytest
 from beanie import Document
 
 from autoapi import store
+from autoapi.store import scope as store_scope
+from autoapi.store import transactions as store_transactions
 from tests.conftest import MakeClient, assert_problem
 from tests.models import Author
 
@@ -85,7 +87,7 @@ class FakeCollection:
 
 def on_client(monkeypatch: pytest.MonkeyPatch, hello: dict[str, Any]) -> FakeCollection:
     coll = FakeCollection(FakeClient(hello))
-    monkeypatch.setattr(store, "_base_collection", lambda model: coll)
+    monkeypatch.setattr(store_scope, "base_collection", lambda model: coll)
     return coll
 
 
@@ -155,22 +157,22 @@ def fake_transactions(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[
 
     @asynccontextmanager
     async def transaction(model: type[Document]) -> AsyncIterator[bool]:
-        token = store._session.set(marker)
+        token = store_transactions._session.set(marker)
         try:
             yield True
         except BaseException:
             happened.append("abort")
             raise
         finally:
-            store._session.reset(token)
+            store_transactions._session.reset(token)
         happened.append("commit")
 
     def with_session(session: Any = None) -> dict[str, Any]:
-        sessions.append(store._session.get() is marker)
+        sessions.append(store_transactions._session.get() is marker)
         return {}
 
     monkeypatch.setattr(store, "transaction", transaction)
-    monkeypatch.setattr(store, "_with_session", with_session)
+    monkeypatch.setattr(store_transactions, "with_session", with_session)
     return happened, sessions
 
 
