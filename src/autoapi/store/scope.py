@@ -113,7 +113,8 @@ async def _ensure_indexes(model: type[Document], database: str) -> None:
         info = await _run(lambda: base.index_information())
         target = base.database.client[database][base.name]
         for name, index in info.items():
-            if name != "_id_":
+            # a text index reported without its `weights` (mongoeco) cannot be rebuilt
+            if name != "_id_" and _keys(index):
                 await _run(_index_creation(target, name, index))
         _INDEXED.add(key)
 
