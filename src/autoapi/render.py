@@ -12,7 +12,7 @@ from starlette.requests import Request
 from autoapi.hooks import Hooks, call
 from autoapi.introspect import ModelSpec
 from autoapi.populate import Loaded, link_ids, load_links, ref_id
-from autoapi.serialize import project_output, render_stored
+from autoapi.serialize import project_output, render_deferred, render_stored
 
 Raw = Mapping[str, Any]
 
@@ -63,6 +63,8 @@ class Renderer:
         A link that `projection` leaves out is not populated: `fields` wins over `populate`.
         """
         populate = populated_within(populate, projection)
+        if not populate and not self.custom_values(spec):
+            return [self._render_plain(spec, raw) for raw in raws]
         loaded = await load_links(self.specs, spec, raws, populate)
         out = []
         for raw in raws:
@@ -122,7 +124,14 @@ class Renderer:
             instance = instance_of(spec, raw)
             doc = dict(await call(self.hooks[spec.model].api_values, instance, request))
         else:
-            doc = render_stored(spec, raw, self.version_key)
+            doc = render_deferred(spec, raw, self.version_key)
+        if self.model_name_key:
+            doc[self.model_name_key] = spec.name
+        return doc
+
+    def _render_plain(self, spec: ModelSpec, raw: Raw) -> dict[str, Any]:
+        """The default rendering, its ids and dates left for `JSONResponse` to convert."""
+        doc = render_deferred(spec, raw, self.version_key)
         if self.model_name_key:
             doc[self.model_name_key] = spec.name
         return doc
