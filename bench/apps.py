@@ -26,6 +26,7 @@ from autoapi import AutoAPI
 from bench.data import attach, open_backend, seed
 from bench.limit import limit_app
 from bench.models import MODELS, Author, Book
+from bench.served import Served
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
 
@@ -106,17 +107,17 @@ def _lifespan() -> Lifespan:
     return lifespan
 
 
-def serve_autoapi() -> Starlette:
+def serve_autoapi() -> Served:
     """`uvicorn --factory bench.apps:serve_autoapi`."""
-    return autoapi_app(_lifespan())
+    return Served(autoapi_app(_lifespan()))
 
 
-def serve_handwritten() -> Starlette:
+def serve_handwritten() -> Served:
     """`uvicorn --factory bench.apps:serve_handwritten`."""
-    return handwritten_app(_lifespan())
+    return Served(handwritten_app(_lifespan()))
 
 
-def serve_limit() -> Starlette:
+def serve_limit() -> Served:
     """`uvicorn --factory bench.apps:serve_limit`; `BENCH_LIMIT=count,etag,link_check`."""
     work = set(os.environ.get("BENCH_LIMIT", "count").split(","))
-    return limit_app("count" in work, "etag" in work, "link_check" in work, _lifespan())
+    return Served(limit_app("count" in work, "etag" in work, "link_check" in work, _lifespan()))

@@ -90,6 +90,16 @@ async def seed(backend: Backend, n_authors: int, n_books: int) -> None:
         await Book.insert_many(books)
 
 
+async def reset(backend: Backend, n_authors: int, n_books: int) -> bool:
+    """Reuse data `seed` left: delete the books added since (their ids sort after the seeded
+    ones); False when the seeded data is not all there."""
+    await init_beanie(database=backend.db, document_models=MODELS)
+    books, authors = store.collection(Book), store.collection(Author)
+    await books.delete_many({"_id": {"$gt": book_id(n_books - 1)}})
+    counts = (await authors.count_documents({}), await books.count_documents({}))
+    return counts == (n_authors, n_books)
+
+
 async def attach(backend: Backend) -> None:
     """Use the data another process seeded (a real server)."""
     await init_beanie(database=backend.db, document_models=MODELS)

@@ -8,7 +8,8 @@ driver and orjson, the `count` beside the page, and whatever contract work autoa
 found doing: an ETag, a link check on create) and the limit without the count. Each runs
 in its own uvicorn process on 127.0.0.1. In memory each process seeds its own database;
 with `MONGODB_URL` this process seeds one (in batches) that all of them read, and drops it
-at the end.
+at the end (`--keep NAME`: keeps it, and the next run reuses it once the documents the
+create row added are deleted; seeding a wire-protocol stand-in takes minutes).
 
 For each row, `wrk -t2 -c16` drives one app for `--duration` seconds, then the next, for
 `--rounds` rounds, the order rotating every round. Before each run the app (and the
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import shutil
 import statistics
@@ -56,6 +58,7 @@ class Options:
     only: str
     apps: tuple[str, ...]
     db_pid: int | None
+    keep: str | None  # a database on MONGODB_URL kept (and reused) between runs
 
 
 def spread(values: Sequence[float], digits: int = 2) -> str:
@@ -82,12 +85,12 @@ def contract_work(auto: procs.Server) -> list[str]:
 def servers(opts: Options) -> Iterator[tuple[dict[str, procs.Server], list[str]]]:
     sizes = opts.sizes
     env = {"BENCH_AUTHORS": str(sizes.authors), "BENCH_BOOKS": str(sizes.books),
-           "BENCH_DATABASE": f"autoapi_bench_{procs.free_port()}",
+           "BENCH_DATABASE": opts.keep or f"autoapi_bench_{procs.free_port()}",
            "BENCH_SEEDED": "1" if data.MONGODB_URL else "0"}
     started: dict[str, procs.Server] = {}
     try:
         if data.MONGODB_URL:
-            asyncio.run(_seed(env["BENCH_DATABASE"], sizes))
+            asyncio.run(_seed(env["BENCH_DATABASE"], sizes, reuse=opts.keep is not None))
         started["autoapi"] = procs.start("autoapi", APPS["autoapi"][0], env)
         procs.wait_ready(started["autoapi"])
         work = contract_work(started["autoapi"])
@@ -102,13 +105,14 @@ def servers(opts: Options) -> Iterator[tuple[dict[str, procs.Server], list[str]]
     finally:
         for server in started.values():
             procs.stop(server)
-        if data.MONGODB_URL:
+        if data.MONGODB_URL and not opts.keep:
             asyncio.run(_drop(env["BENCH_DATABASE"]))
 
 
-async def _seed(database: str, sizes: Sizes) -> None:
+async def _seed(database: str, sizes: Sizes, reuse: bool) -> None:
     backend = data.open_backend(database)
-    await data.seed(backend, sizes.authors, sizes.books)
+    if not (reuse and await data.reset(backend, sizes.authors, sizes.books)):
+        await data.seed(backend, sizes.authors, sizes.books)
     await backend.close(drop=False)
 
 
@@ -123,13 +127,12 @@ def measure_row(started: dict[str, procs.Server], row: Row, opts: Options, wrk: 
         for _ in range(opts.sizes.warmup):
             httpx.request(row.method, started[name].base + row.url, json=row.body, timeout=30)
     samples: Samples = {name: [] for name in names}
-    quiet = [server.process.pid for server in started.values()]
-    quiet += [opts.db_pid] if opts.db_pid else []
+    quiet = tuple(server.process.pid for server in started.values())
+    quiet += (opts.db_pid,) if opts.db_pid else ()
     for i in range(opts.rounds):
         for name in names[i % len(names):] + names[: i % len(names)]:
-            procs.drain(quiet)
             samples[name].append(procs.measure(started[name], row.url, row.body, opts.duration,
-                                               wrk, row.method))
+                                               wrk, row.method, quiet))
     return samples
 
 
@@ -179,6 +182,10 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--only", default="", help="run only the rows whose label contains this")
     parser.add_argument("--apps", default=",".join(APPS), help="the apps (autoapi always)")
     parser.add_argument("--db-pid", type=int, help="the database server's pid, to drain it too")
+    parser.add_argument("--books", type=int,
+                        help="books to seed (default 10000), one author per ten books")
+    parser.add_argument("--keep", metavar="DATABASE",
+                        help="seed this database on MONGODB_URL once, keep it, reuse it")
     args = parser.parse_args(argv)
     duration = args.duration if args.duration is not None else 1.0 if args.quick else 3.0
     rounds = args.rounds if args.rounds is not None else 1 if args.quick else 5
@@ -190,7 +197,11 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     if unknown := [a for a in apps if a not in APPS]:
         parser.error(f"unknown apps {unknown}; known: {', '.join(APPS)}")
     sizes = LOAD_QUICK if args.quick else LOAD_FULL
-    return Options(sizes, duration, rounds, args.only, apps, args.db_pid)
+    if args.books is not None:
+        if not 1000 <= args.books <= 1_000_000:
+            parser.error("--books must be in [1000, 1000000]")
+        sizes = dataclasses.replace(sizes, books=args.books, authors=args.books // 10)
+    return Options(sizes, duration, rounds, args.only, apps, args.db_pid, args.keep)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

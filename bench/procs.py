@@ -1,9 +1,11 @@
 """App servers in their own processes, their CPU time, and the load that drives them.
 
-Each app runs in its own uvicorn process, so that the CPU it spends (read from
-`/proc/<pid>/stat`, user + system) is its own: not the load generator's, not the
-database's. wrk drives it when installed (Debian: `apt-get install wrk`); a bounded httpx
-loop stands in otherwise.
+Each app runs in its own uvicorn process, so that the CPU it spends (read from `/proc`:
+the scheduler's nanoseconds per thread) is its own: not the load generator's, not the
+database's. The app counts the requests it serves (`bench.served`), so the requests still
+running when the load tool stops are counted, once they are over, with the CPU they took.
+wrk drives the load when installed (Debian: `apt-get install wrk`); a bounded httpx loop
+stands in otherwise.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench.served import PATH as SERVED_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
 THREADS, CONNECTIONS = 2, 16
@@ -92,35 +96,59 @@ def stop(server: Server) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()  # the name in parentheses may hold spaces
-    return (int(fields[11]) + int(fields[12])) * TICK
+    """The CPU time all threads of the process have used so far: nanoseconds from the
+    scheduler where the kernel keeps them, else user + system time in clock ticks."""
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        return sum(int((task / "schedstat").read_text().split()[0]) for task in tasks) / 1e9
+    except (OSError, ValueError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()  # the name in parentheses may hold spaces
+        return (int(fields[11]) + int(fields[12])) * TICK
 
 
-def drain(pids: list[int], quiet: float = 0.3, timeout: float = 10.0) -> None:
-    """Wait until none of `pids` spends CPU any more: the previous run's requests (and the
-    database's work for them) are over before the next run starts."""
+def served(server: Server) -> tuple[int, int]:
+    """(requests the app has finished, requests it is still serving)."""
+    counts = httpx.get(server.base + SERVED_PATH, timeout=10).json()
+    return int(counts["served"]), int(counts["running"])
+
+
+def drain(server: Server, pids: list[int], quiet: float = 0.2, timeout: float = 120.0) -> None:
+    """Wait until the app serves no request and none of `pids` spends CPU any more: nothing
+    of one run is left to weigh on the next (or to be missed by its own count)."""
     deadline = time.monotonic() + timeout
     last = [cpu_seconds(pid) for pid in pids]
     while time.monotonic() < deadline:
         time.sleep(quiet)
         now = [cpu_seconds(pid) for pid in pids]
-        if all(b - a <= quiet * 0.05 + TICK for a, b in zip(last, now, strict=True)):
+        idle = all(b - a <= quiet * 0.05 for a, b in zip(last, now, strict=True))
+        if idle and served(server)[1] == 0:
             return
         last = now
+    raise RuntimeError(f"{server.name} still busy {timeout:.0f} s after its run")
 
 
 def measure(
-    server: Server, url: str, body: Any, duration: float, wrk: str | None, method: str = "GET"
+    server: Server,
+    url: str,
+    body: Any,
+    duration: float,
+    wrk: str | None,
+    method: str = "GET",
+    quiet: tuple[int, ...] = (),
 ) -> Run:
-    """Drive `server` for `duration` seconds; the app's CPU is read around the run."""
-    before = cpu_seconds(server.process.pid)
+    """Drive `server` for `duration` seconds. The app's CPU is read before the run and once
+    every request it took is over, and divided by the requests it served meanwhile."""
+    pids = [server.process.pid, *quiet]
+    drain(server, pids)
+    cpu_before, served_before = cpu_seconds(server.process.pid), served(server)[0]
     if wrk:
-        rate, requests, errors = run_wrk(wrk, server.base + url, body, duration)
+        rate, _, errors = run_wrk(wrk, server.base + url, body, duration)
     else:
-        rate, requests, errors = asyncio.run(run_httpx(server.base + url, method, body, duration))
-    return Run(rate, requests, errors, cpu_seconds(server.process.pid) - before)
+        rate, _, errors = asyncio.run(run_httpx(server.base + url, method, body, duration))
+    drain(server, pids)
+    requests = served(server)[0] - served_before
+    return Run(rate, requests, errors, cpu_seconds(server.process.pid) - cpu_before)
 
 
 def run_wrk(wrk: str, url: str, body: Any, duration: float) -> tuple[float, int, int]:

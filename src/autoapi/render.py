@@ -11,7 +11,7 @@ from starlette.requests import Request
 
 from autoapi.hooks import Hooks, call
 from autoapi.introspect import ModelSpec
-from autoapi.populate import Loaded, link_ids, load_links, ref_id
+from autoapi.populate import Loaded, link_ids, load_links, ref_id, target_spec
 from autoapi.serialize import project_output, render_deferred, render_stored
 
 Raw = Mapping[str, Any]
@@ -63,9 +63,9 @@ class Renderer:
         A link that `projection` leaves out is not populated: `fields` wins over `populate`.
         """
         populate = populated_within(populate, projection)
-        if not populate and not self.custom_values(spec):
-            return [self._render_plain(spec, raw) for raw in raws]
-        loaded = await load_links(self.specs, spec, raws, populate)
+        loaded = await load_links(self.specs, spec, raws, populate) if populate else {}
+        if self._plain(spec, populate):  # no hook to await: render without a coroutine each
+            return [self._plain_tree(spec, raw, loaded, "") for raw in raws]
         out = []
         for raw in raws:
             doc = await self._render_tree(spec, raw, request, loaded, "")
@@ -129,12 +129,34 @@ class Renderer:
             doc[self.model_name_key] = spec.name
         return doc
 
-    def _render_plain(self, spec: ModelSpec, raw: Raw) -> dict[str, Any]:
-        """The default rendering, its ids and dates left for `JSONResponse` to convert."""
+    def _plain(self, spec: ModelSpec, paths: Sequence[str]) -> bool:
+        """True when neither the model nor a populated one has its own `api_values`."""
+        targets = (target_spec(self.specs, spec, path) for path in paths)
+        return not self.custom_values(spec) and not any(map(self.custom_values, targets))
+
+    def _plain_tree(self, spec: ModelSpec, raw: Raw, loaded: Loaded, prefix: str) -> dict[str, Any]:
+        """`_render_tree` for `_plain` models, its ids and dates left for `JSONResponse`."""
         doc = render_deferred(spec, raw, self.version_key)
         if self.model_name_key:
             doc[self.model_name_key] = spec.name
+        if not loaded:
+            return doc
+        for key, link in spec.links.items():
+            path = prefix + key
+            if path in loaded and key in doc and key in raw:
+                doc[key] = self._plain_link(raw[key], link.target, loaded, path)
         return doc
+
+    def _plain_link(self, value: Any, target: type[Document], loaded: Loaded, path: str) -> Any:
+        if isinstance(value, list):
+            return [self._plain_link(v, target, loaded, path) for v in value]
+        try:
+            found = loaded[path].get(ref_id(value))
+        except TypeError:  # an unhashable value stored where a link belongs
+            return None
+        if found is None:
+            return None
+        return self._plain_tree(self.specs[target], found, loaded, path + ".")
 
 
 def populated_within(paths: Sequence[str], projection: Mapping[str, int] | None) -> tuple[str, ...]:
