@@ -29,7 +29,8 @@ import httpx
 from bench.served import PATH as SERVED_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
-THREADS, CONNECTIONS = 2, 16
+THREADS = 2
+CONNECTIONS = 16  # `bench.load --connections` sets it
 WRK_TIMEOUT = "10s"  # a slow list page is an answer to count, not a socket error
 MAX_FALLBACK_REQUESTS = 100_000  # the httpx stand-in stops here even if time remains
 TICK = 1 / os.sysconf("SC_CLK_TCK")
@@ -138,23 +139,37 @@ def measure(
     quiet: tuple[int, ...] = (),
 ) -> Run:
     """Drive `server` for `duration` seconds. The app's CPU is read before the run and once
-    every request it took is over, and divided by the requests it served meanwhile."""
+    every request it took is over, less what it spends idle meanwhile (sampled just before:
+    timers and heartbeats, which weigh heavily on a row the database answers slowly), and
+    divided by the requests it served."""
     pids = [server.process.pid, *quiet]
     drain(server, pids)
+    idle_rate = _idle_rate(server.process.pid)
     cpu_before, served_before = cpu_seconds(server.process.pid), served(server)[0]
+    start = time.monotonic()
     if wrk:
         rate, _, errors = run_wrk(wrk, server.base + url, body, duration)
     else:
         rate, _, errors = asyncio.run(run_httpx(server.base + url, method, body, duration))
     drain(server, pids)
+    spent = cpu_seconds(server.process.pid) - cpu_before
     requests = served(server)[0] - served_before
-    return Run(rate, requests, errors, cpu_seconds(server.process.pid) - cpu_before)
+    idle = idle_rate * (time.monotonic() - start)
+    return Run(rate, requests, errors, max(spent - idle, 0.0))
+
+
+def _idle_rate(pid: int, seconds: float = 0.5) -> float:
+    """CPU seconds per second the idle process spends."""
+    before = cpu_seconds(pid)
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - before) / seconds
 
 
 def run_wrk(wrk: str, url: str, body: Any, duration: float) -> tuple[float, int, int]:
+    """wrk's (requests per second, requests, failed responses)."""
     with tempfile.TemporaryDirectory() as tmp:
         seconds = max(1, round(duration))  # wrk takes whole seconds
-        command = [wrk, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s",
+        command = [wrk, f"-t{min(THREADS, CONNECTIONS)}", f"-c{CONNECTIONS}", f"-d{seconds}s",
                    f"--timeout={WRK_TIMEOUT}", url]
         if body is not None:
             script = Path(tmp) / "post.lua"
