@@ -66,8 +66,20 @@ def free_port() -> int:
 
 def start(name: str, factory: str, env: Mapping[str, str]) -> Server:
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        factory,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
     return Server(name, f"http://127.0.0.1:{port}", process)
 
@@ -169,22 +181,31 @@ def run_wrk(wrk: str, url: str, body: Any, duration: float) -> tuple[float, int,
     """wrk's (requests per second, requests, failed responses)."""
     with tempfile.TemporaryDirectory() as tmp:
         seconds = max(1, round(duration))  # wrk takes whole seconds
-        command = [wrk, f"-t{min(THREADS, CONNECTIONS)}", f"-c{CONNECTIONS}", f"-d{seconds}s",
-                   f"--timeout={WRK_TIMEOUT}", url]
+        command = [
+            wrk,
+            f"-t{min(THREADS, CONNECTIONS)}",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            f"--timeout={WRK_TIMEOUT}",
+            url,
+        ]
         if body is not None:
             script = Path(tmp) / "post.lua"
             script.write_text(_post_script(body))
             command[1:1] = ["-s", str(script)]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=duration + 30,
-                                check=True)
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=duration + 30, check=True
+        )
     return parse_wrk(result.stdout)
 
 
 def _post_script(body: Any) -> str:
     # a Lua long string holds the JSON as is, quotes and all
-    return ('wrk.method = "POST"\n'
-            f"wrk.body = [[{json.dumps(body)}]]\n"
-            'wrk.headers["Content-Type"] = "application/json"\n')
+    return (
+        'wrk.method = "POST"\n'
+        f"wrk.body = [[{json.dumps(body)}]]\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+    )
 
 
 def parse_wrk(output: str) -> tuple[float, int, int]:
