@@ -23,8 +23,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from autoapi import AutoAPI
-from bench.data import open_backend, seed
+from bench.data import attach, open_backend, seed
+from bench.limit import limit_app
 from bench.models import MODELS, Author, Book
+from bench.served import Served
 
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
 
@@ -86,28 +88,36 @@ async def create_book(request: Request) -> Response:
                         headers={"Location": location})
 
 
-# -- for uvicorn (`bench.load`): each server process seeds its own database ----------------
+# -- for uvicorn (`bench.load`) -------------------------------------------------------------
 
 
-def _seeded_lifespan() -> Lifespan:
+def _lifespan() -> Lifespan:
+    """Seed this process's own database, or (`BENCH_SEEDED=1`) use what `bench.load` seeded."""
     n_authors = int(os.environ.get("BENCH_AUTHORS", "100"))
     n_books = int(os.environ.get("BENCH_BOOKS", "2000"))
+    seeded = os.environ.get("BENCH_SEEDED") == "1"
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         backend = open_backend(os.environ.get("BENCH_DATABASE", "autoapi_bench"))
-        await seed(backend, n_authors, n_books)
+        await (attach(backend) if seeded else seed(backend, n_authors, n_books))
         yield
-        await backend.close()
+        await backend.close(drop=not seeded)
 
     return lifespan
 
 
-def serve_autoapi() -> Starlette:
+def serve_autoapi() -> Served:
     """`uvicorn --factory bench.apps:serve_autoapi`."""
-    return autoapi_app(_seeded_lifespan())
+    return Served(autoapi_app(_lifespan()))
 
 
-def serve_handwritten() -> Starlette:
+def serve_handwritten() -> Served:
     """`uvicorn --factory bench.apps:serve_handwritten`."""
-    return handwritten_app(_seeded_lifespan())
+    return Served(handwritten_app(_lifespan()))
+
+
+def serve_limit() -> Served:
+    """`uvicorn --factory bench.apps:serve_limit`; `BENCH_LIMIT=count,etag,link_check`."""
+    work = set(os.environ.get("BENCH_LIMIT", "count").split(","))
+    return Served(limit_app("count" in work, "etag" in work, "link_check" in work, _lifespan()))

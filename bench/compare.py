@@ -1,12 +1,15 @@
-"""autoapi against hand-written Starlette + Beanie endpoints, in one process.
+"""autoapi against hand-written Starlette + Beanie endpoints and the limit, in one process.
 
     python -m bench.compare [--quick] [--repeat N]
 
-Both apps are served through `httpx.ASGITransport` (no network) on the same data and
-backend (mongomock-motor, or `MONGODB_URL`). Each row alternates the two apps request by
-request (the first of each pair alternates too, so drift hits both alike) and prints the
-median time per request, the median of the per-pair ratios autoapi / hand-written, and the
-database round trips per request. Peak memory (tracemalloc) is measured for the large page.
+The apps are served through `httpx.ASGITransport` (no network) on the same data and
+backend (in memory, or `MONGODB_URL`), beside the limit (`bench.limit`: the bare driver and
+orjson, giving autoapi's very bytes). Each row alternates the apps request by request (the
+order flips every time, so drift weighs on all alike) and prints the median time per
+request, the medians of the per-request ratios autoapi / hand-written and autoapi / limit,
+and the database round trips per request. Peak memory (tracemalloc) is measured for the
+large page. In one process the database's own work is in every figure: `bench.load` runs
+each app in its own process and reports its CPU alone.
 """
 
 from __future__ import annotations
@@ -26,23 +29,26 @@ from typing import Any
 
 import httpx
 
+from autoapi import roundtrips
 from bench.apps import autoapi_app, handwritten_app
-from bench.data import Backend, author_id, book_id, open_backend, seed
+from bench.data import author_id, book_id, open_backend, seed
+from bench.limit import limit_app
 
 
 @dataclass(frozen=True)
 class Sizes:
     authors: int
     books: int
+    tiny: int  # the three list page sizes give the cost per document and per request
     small: int  # page size of the small list and of the populated list
     large: int
     repeat: int  # alternated pairs per row
     warmup: int
 
 
-FULL = Sizes(authors=100, books=2000, small=100, large=1000, repeat=60, warmup=5)
+FULL = Sizes(authors=100, books=2000, tiny=10, small=100, large=1000, repeat=60, warmup=5)
 SINGLE_WEIGHT = 5  # a single-document request is cheap: five times the pairs, same time
-QUICK = Sizes(authors=10, books=60, small=10, large=50, repeat=3, warmup=1)
+QUICK = Sizes(authors=10, books=60, tiny=2, small=10, large=50, repeat=3, warmup=1)
 
 
 @dataclass(frozen=True)
@@ -56,21 +62,14 @@ class Row:
 
 
 @dataclass(frozen=True)
-class Split:
-    """Round trips per request, and the median time spent outside the database."""
-
-    trips: int
-    own_ms: float | None  # None where the database time is not measured
-
-
-@dataclass(frozen=True)
 class Result:
     row: Row
     auto_ms: float
     hand_ms: float
-    ratio: float
-    auto: Split
-    hand: Split
+    limit_ms: float
+    hand_ratio: float  # median of the per-request ratios autoapi / hand-written
+    limit_ratio: float  # median of the per-request ratios autoapi / limit
+    trips: tuple[int | None, int | None, int | None]  # autoapi, hand-written, limit
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,7 @@ def rows(sizes: Sizes) -> list[Row]:
     new_book = {"title": "A new book", "pages": 321, "tags": ["new"],
                 "author": str(author_id(1))}
     return [
+        Row(f"list of {sizes.tiny}", "list", "GET", f"/api/books?limit={sizes.tiny}"),
         Row(f"list of {sizes.small}", "list", "GET", f"/api/books?limit={sizes.small}"),
         Row(f"list of {sizes.large}", "list", "GET", f"/api/books?limit={sizes.large}"),
         Row(f"list of {sizes.small}, populate=author", "populate", "GET",
@@ -107,43 +107,36 @@ async def timed(client: httpx.AsyncClient, row: Row) -> float:
     return elapsed
 
 
-async def measure_row(
-    auto: httpx.AsyncClient, hand: httpx.AsyncClient, row: Row, sizes: Sizes, backend: Backend
-) -> Result:
-    check_same(row, await send(auto, row), await send(hand, row))
+Clients = tuple[httpx.AsyncClient, httpx.AsyncClient, httpx.AsyncClient]  # auto, hand, limit
+
+
+async def measure_row(apps: Clients, row: Row, sizes: Sizes) -> Result:
+    check_same(row, *[await send(client, row) for client in apps])
     for _ in range(sizes.warmup):
-        await timed(auto, row)
-        await timed(hand, row)
-    auto_times: list[float] = []
-    hand_times: list[float] = []
+        for client in apps:
+            await timed(client, row)
+    times: list[list[float]] = [[], [], []]
     gc.collect()
     for i in range(sizes.repeat * row.weight):
-        if i % 2:
-            hand_times.append(await timed(hand, row))
-            auto_times.append(await timed(auto, row))
-        else:
-            auto_times.append(await timed(auto, row))
-            hand_times.append(await timed(hand, row))
-    ratios = [a / h for a, h in zip(auto_times, hand_times, strict=True)]
-    pairs = max(3, min(30, sizes.repeat * row.weight))
-    return Result(row, statistics.median(auto_times) * 1000, statistics.median(hand_times) * 1000,
-                  statistics.median(ratios), await split(auto, row, backend, pairs),
-                  await split(hand, row, backend, pairs))
+        order = (0, 1, 2) if i % 2 == 0 else (2, 1, 0)  # drift weighs on every app alike
+        for k in order:
+            times[k].append(await timed(apps[k], row))
+    auto, hand, limit = times
+    trips = [await round_trips(client, row) for client in apps]
+    return Result(
+        row, *(statistics.median(t) * 1000 for t in times),
+        statistics.median([a / h for a, h in zip(auto, hand, strict=True)]),
+        statistics.median([a / m for a, m in zip(auto, limit, strict=True)]),
+        (trips[0], trips[1], trips[2]),
+    )
 
 
-async def split(client: httpx.AsyncClient, row: Row, backend: Backend, times: int) -> Split:
-    """Count round trips and, on mongomock, take the database's time out of each request."""
-    trips_seen: list[int] = []
-    own: list[float] = []
-    for _ in range(times):
-        with backend.trips.counting() as trips:
-            start = time.perf_counter()
-            await send(client, row)
-            total = time.perf_counter() - start
-        trips_seen.append(trips.count)
-        if trips.seconds is not None:
-            own.append(total - trips.seconds)
-    return Split(max(trips_seen), statistics.median(own) * 1000 if own else None)
+async def round_trips(client: httpx.AsyncClient, row: Row) -> int | None:
+    """The database commands one request sends; None where nothing counted them (an
+    in-memory database sees only autoapi's own tally)."""
+    with roundtrips.counting() as trips:
+        await send(client, row)
+    return len(trips) or None
 
 
 async def peak_memory(client: httpx.AsyncClient, row: Row) -> int:
@@ -158,38 +151,68 @@ async def peak_memory(client: httpx.AsyncClient, row: Row) -> int:
     return min(peaks)
 
 
-def check_same(row: Row, auto: httpx.Response, hand: httpx.Response) -> None:
-    """Both apps must answer the same thing, or the comparison means nothing."""
-    assert auto.status_code == hand.status_code, (row.label, auto.status_code, hand.status_code)
-    a, h = auto.json(), hand.json()
+def check_same(
+    row: Row, auto: httpx.Response, hand: httpx.Response, limit: httpx.Response
+) -> None:
+    """All three apps must answer the same thing, or the comparison means nothing; the
+    limit answers autoapi's very bytes (bar the new id of a created document)."""
+    assert auto.status_code == hand.status_code == limit.status_code, (row.label, auto.status_code,
+                                                                        hand.status_code,
+                                                                        limit.status_code)
+    a, h, m = auto.json(), hand.json(), limit.json()
+    if row.kind == "create":
+        assert (a["title"], a["author"]) == (h["title"], h["author"]["id"]), row.label
+        assert {**m, "_id": a["_id"], "created": a["created"]} == a, row.label
+        return
+    assert auto.content == limit.content, (row.label, auto.text[:300], limit.text[:300])
     if row.kind in ("list", "populate"):
         assert a["total"] == h["total"], row.label
         assert [d["_id"] for d in a["items"]] == [d["id"] for d in h["items"]], row.label
         if row.kind == "populate":
             assert [d["author"]["name"] for d in a["items"]] == \
                    [d["author"]["name"] for d in h["items"]], row.label
-    elif row.kind == "one":
-        assert (a["_id"], a["title"]) == (h["id"], h["title"]), row.label
     else:
-        assert (a["title"], a["author"]) == (h["title"], h["author"]["id"]), row.label
+        assert (a["_id"], a["title"]) == (h["id"], h["title"]), row.label
+
+
+async def contract_work(auto: httpx.AsyncClient) -> tuple[bool, bool]:
+    """What autoapi does beyond the bare driver, for the limit to do too: (an ETag on a single
+    document, a check on create that the linked document exists)."""
+    etag = "etag" in (await auto.get(f"/api/books/{book_id(7)}")).headers
+    probe = {"title": "probe", "author": str(author_id(10**6))}  # an author nobody seeded
+    created = await auto.post("/api/books", json=probe)
+    if created.status_code == 201:
+        await auto.delete(f"/api/books/{created.json()['_id']}")
+    return etag, created.status_code == 422
+
+
+def clients(link_etag: tuple[bool, bool]) -> Clients:
+    apps = (autoapi_app(), handwritten_app(), limit_app(True, *reversed(link_etag)))
+    made = [httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b")
+            for app in apps]
+    return made[0], made[1], made[2]
 
 
 async def run(sizes: Sizes, only: str = "") -> tuple[str, list[Result], Memory | None]:
     backend = open_backend()
     try:
         await seed(backend, sizes.authors, sizes.books)
-        transport_auto = httpx.ASGITransport(app=autoapi_app())
-        transport_hand = httpx.ASGITransport(app=handwritten_app())
-        async with (httpx.AsyncClient(transport=transport_auto, base_url="http://a") as auto,
-                    httpx.AsyncClient(transport=transport_hand, base_url="http://h") as hand):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=autoapi_app()),
+                                     base_url="http://b") as probe:
+            work = await contract_work(probe)
+        apps = clients(work)
+        try:
             table = rows(sizes)
             chosen = [row for row in table if only in row.label]
-            results = [await measure_row(auto, hand, row, sizes, backend) for row in chosen]
-            large = table[1]
+            results = [await measure_row(apps, row, sizes) for row in chosen]
+            large = table[2]
             memory = None
             if large in chosen:
-                memory = Memory(large.label, await peak_memory(auto, large),
-                                await peak_memory(hand, large))
+                memory = Memory(large.label, await peak_memory(apps[0], large),
+                                await peak_memory(apps[1], large))
+        finally:
+            for client in apps:
+                await client.aclose()
         return backend.name, results, memory
     finally:
         await backend.close()
@@ -197,14 +220,14 @@ async def run(sizes: Sizes, only: str = "") -> tuple[str, list[Result], Memory |
 
 def format_table(results: Sequence[Result], memory: Memory | None) -> str:
     lines = [
-        "| request | autoapi ms | hand-written ms | ratio | autoapi ms outside the db | "
-        "hand-written ms outside the db | round trips autoapi | round trips hand-written |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| request | autoapi ms | hand-written ms | limit ms | autoapi / hand-written | "
+        "autoapi / limit | round trips autoapi | hand-written | limit |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        lines.append(f"| {r.row.label} | {r.auto_ms:.2f} | {r.hand_ms:.2f} | {r.ratio:.2f} | "
-                     f"{_ms(r.auto.own_ms)} | {_ms(r.hand.own_ms)} | "
-                     f"{r.auto.trips} | {r.hand.trips} |")
+        trips = " | ".join(_trips(n) for n in r.trips)
+        lines.append(f"| {r.row.label} | {r.auto_ms:.2f} | {r.hand_ms:.2f} | {r.limit_ms:.2f} | "
+                     f"{r.hand_ratio:.2f} | {r.limit_ratio:.2f} | {trips} |")
     if memory is None:
         return "\n".join(lines)
     lines.append("")
@@ -214,8 +237,8 @@ def format_table(results: Sequence[Result], memory: Memory | None) -> str:
     return "\n".join(lines)
 
 
-def _ms(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+def _trips(n: int | None) -> str:
+    return "n/a" if n is None else str(n)
 
 
 def _mib(n: int) -> str:
@@ -240,7 +263,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Sizes, str]:
     if args.repeat is not None:
         if args.repeat < 1:
             parser.error("--repeat must be at least 1")
-        sizes = Sizes(sizes.authors, sizes.books, sizes.small, sizes.large, args.repeat,
+        sizes = Sizes(sizes.authors, sizes.books, sizes.tiny, sizes.small, sizes.large, args.repeat,
                       sizes.warmup)
     return sizes, args.only
 

@@ -1,229 +1,241 @@
-"""Requests per second over loopback: autoapi and the hand-written endpoints under uvicorn.
+"""App CPU per request and requests per second over loopback, each app in its own process.
 
-    python -m bench.load [--quick] [--duration SECONDS] [--rounds N] [--only LABEL]
+    python -m bench.load [--quick] [--duration S] [--rounds N] [--only LABEL] [--apps A,B]
+                         [--db-pid PID]
 
-Both apps run at once in their own uvicorn process on 127.0.0.1 (a free port each), each
-seeding its own database (mongomock-motor, or `MONGODB_URL`). For each row, `wrk -t2 -c16`
-drives one app for `--duration` seconds, then the other, for `--rounds` rounds (the first
-app alternates), so that other work on the machine weighs on both alike; the table gives
-the mean rate of the rounds. Without wrk (Debian: `apt-get install wrk`), a bounded httpx
-loop with 16 concurrent requests stands in. The servers are stopped at the end, whatever
-happens.
+The apps: autoapi, the hand-written Beanie endpoints, the limit (`bench.limit`: the bare
+driver and orjson, the `count` beside the page, and whatever contract work autoapi is
+found doing: an ETag, a link check on create) and the limit without the count. Each runs
+in its own uvicorn process on 127.0.0.1. In memory each process seeds its own database;
+with `MONGODB_URL` this process seeds one (in batches) that all of them read, and drops it
+at the end (`--keep NAME`: keeps it, and the next run reuses it once the documents the
+create row added are deleted; seeding a wire-protocol stand-in takes minutes).
+
+For each row, `wrk -t2 -c16` drives one app for `--duration` seconds, then the next, for
+`--rounds` rounds, the order rotating every round. Before each run the app (and the
+database server, `--db-pid`) must have gone quiet: nothing left of the previous run weighs
+on the next. A row prints, per app, the median and the range (min-max) over the rounds of
+the app process's CPU per request and of the rate, and the ratios autoapi / other taken
+within each round. The costs as curves (CPU per document, fixed CPU per request) come
+from the three list rows. Without wrk a bounded httpx loop stands in.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import dataclasses
 import os
-import re
 import shutil
-import socket
-import subprocess
+import statistics
 import sys
-import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
-from bench.compare import FULL, QUICK, Row, Sizes, rows
+from bench import data, procs
+from bench.compare import Row, Sizes, rows
+from bench.data import author_id, book_id
 
-ROOT = Path(__file__).resolve().parent.parent
-VARIANTS = {"autoapi": "bench.apps:serve_autoapi", "hand-written": "bench.apps:serve_handwritten"}
-THREADS, CONNECTIONS = 2, 16
-WRK_TIMEOUT = "10s"  # a slow list page is an answer to count, not a socket error
-MAX_FALLBACK_REQUESTS = 100_000  # the httpx stand-in stops here even if time remains
+LOAD_FULL = Sizes(authors=1000, books=10_000, tiny=10, small=100, large=1000, repeat=0, warmup=5)
+LOAD_QUICK = Sizes(authors=10, books=60, tiny=2, small=10, large=50, repeat=0, warmup=2)
+APPS = {  # name → uvicorn factory, extra environment
+    "autoapi": ("bench.apps:serve_autoapi", {}),
+    "hand-written": ("bench.apps:serve_handwritten", {}),
+    "limit": ("bench.apps:serve_limit", {"BENCH_LIMIT": "count"}),
+    "limit-no-count": ("bench.apps:serve_limit", {"BENCH_LIMIT": "nocount"}),
+}
+Samples = dict[str, list[procs.Run]]  # app → one run per round
 
 
 @dataclass(frozen=True)
-class Server:
-    name: str
-    base: str
-    process: subprocess.Popen[bytes]
+class Options:
+    sizes: Sizes
+    duration: float
+    rounds: int
+    only: str
+    apps: tuple[str, ...]
+    db_pid: int | None
+    keep: str | None  # a database on MONGODB_URL kept (and reused) between runs
 
 
-@dataclass(frozen=True)
-class Rate:
-    per_second: float
-    errors: int
+def spread(values: Sequence[float], digits: int = 2) -> str:
+    """`median (min-max)`."""
+    return (f"{statistics.median(values):.{digits}f} "
+            f"({min(values):.{digits}f}-{max(values):.{digits}f})")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start(name: str, factory: str, sizes: Sizes) -> Server:
-    port = free_port()
-    env = {**os.environ, "BENCH_AUTHORS": str(sizes.authors), "BENCH_BOOKS": str(sizes.books),
-           "BENCH_DATABASE": f"autoapi_bench_{port}"}
-    command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", "--no-access-log"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    return Server(name, f"http://127.0.0.1:{port}", process)
-
-
-def wait_ready(server: Server, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} server exited with {server.process.returncode}")
-        try:
-            if httpx.get(f"{server.base}/api/books?limit=1", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{server.name} server not ready after {timeout:.0f} s")
-
-
-def stop(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
+def contract_work(auto: procs.Server) -> list[str]:
+    """What autoapi does beyond the bare driver, for the limit to do too."""
+    work = []
+    if "etag" in httpx.get(f"{auto.base}/api/books/{book_id(7)}").headers:
+        work.append("etag")
+    probe = {"title": "probe", "author": str(author_id(10**6))}  # an author nobody seeded
+    created = httpx.post(f"{auto.base}/api/books", json=probe)
+    if created.status_code == 201:
+        httpx.delete(f"{auto.base}/api/books/{created.json()['_id']}")
+    elif created.status_code == 422:
+        work.append("link_check")
+    return work
 
 
 @contextmanager
-def servers(sizes: Sizes) -> Iterator[list[Server]]:
-    started: list[Server] = []
+def servers(opts: Options) -> Iterator[tuple[dict[str, procs.Server], list[str]]]:
+    sizes = opts.sizes
+    env = {"BENCH_AUTHORS": str(sizes.authors), "BENCH_BOOKS": str(sizes.books),
+           "BENCH_DATABASE": opts.keep or f"autoapi_bench_{procs.free_port()}",
+           "BENCH_SEEDED": "1" if data.MONGODB_URL else "0"}
+    started: dict[str, procs.Server] = {}
     try:
-        for name, factory in VARIANTS.items():
-            started.append(start(name, factory, sizes))
-        for server in started:
-            wait_ready(server)
-        yield started
+        if data.MONGODB_URL:
+            asyncio.run(_seed(env["BENCH_DATABASE"], sizes, reuse=opts.keep is not None))
+        started["autoapi"] = procs.start("autoapi", APPS["autoapi"][0], env)
+        procs.wait_ready(started["autoapi"])
+        work = contract_work(started["autoapi"])
+        for name in opts.apps:
+            factory, extra = APPS[name]
+            if name not in started:
+                limit = {"BENCH_LIMIT": ",".join([extra["BENCH_LIMIT"], *work])} if extra else {}
+                started[name] = procs.start(name, factory, {**env, **limit})
+        for server in started.values():
+            procs.wait_ready(server)
+        yield started, work
     finally:
-        for server in started:
-            stop(server)
+        for server in started.values():
+            procs.stop(server)
+        if data.MONGODB_URL and not opts.keep:
+            asyncio.run(_drop(env["BENCH_DATABASE"]))
 
 
-def run_wrk(wrk: str, url: str, row: Row, duration: float) -> Rate:
-    with tempfile.TemporaryDirectory() as tmp:
-        command = [wrk, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration:g}s",
-                   f"--timeout={WRK_TIMEOUT}", url]
-        if row.body is not None:
-            script = Path(tmp) / "post.lua"
-            script.write_text(_post_script(row.body))
-            command[1:1] = ["-s", str(script)]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=duration + 30,
-                                check=True)
-    return parse_wrk(result.stdout)
+async def _seed(database: str, sizes: Sizes, reuse: bool) -> None:
+    backend = data.open_backend(database)
+    if not (reuse and await data.reset(backend, sizes.authors, sizes.books)):
+        await data.seed(backend, sizes.authors, sizes.books)
+    await backend.close(drop=False)
 
 
-def _post_script(body: dict[str, object]) -> str:
-    # a Lua long string holds the JSON as is, quotes and all
-    return ('wrk.method = "POST"\n'
-            f"wrk.body = [[{json.dumps(body)}]]\n"
-            'wrk.headers["Content-Type"] = "application/json"\n')
+async def _drop(database: str) -> None:
+    await data.open_backend(database).close()
 
 
-def parse_wrk(output: str) -> Rate:
-    rate = re.search(r"Requests/sec:\s*([\d.]+)", output)
-    if rate is None:
-        raise RuntimeError(f"no Requests/sec in wrk output:\n{output}")
-    errors = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", output)
-    socket_errors = re.search(r"Socket errors:.*?(\d+).*?(\d+).*?(\d+).*?(\d+)", output)
-    failed = int(errors.group(1)) if errors else 0
-    if socket_errors:
-        failed += sum(int(n) for n in socket_errors.groups())
-    return Rate(float(rate.group(1)), failed)
+def measure_row(started: dict[str, procs.Server], row: Row, opts: Options, wrk: str | None
+                ) -> Samples:
+    names = [name for name in opts.apps if name in started]
+    for name in names:  # warm-up: first requests fill caches and open connections
+        for _ in range(opts.sizes.warmup):
+            httpx.request(row.method, started[name].base + row.url, json=row.body, timeout=30)
+    samples: Samples = {name: [] for name in names}
+    quiet = tuple(server.process.pid for server in started.values())
+    quiet += (opts.db_pid,) if opts.db_pid else ()
+    for i in range(opts.rounds):
+        for name in names[i % len(names):] + names[: i % len(names)]:
+            samples[name].append(procs.measure(started[name], row.url, row.body, opts.duration,
+                                               wrk, row.method, quiet))
+    return samples
 
 
-async def run_httpx(url: str, row: Row, duration: float) -> Rate:
-    """The stand-in for wrk: CONNECTIONS workers, bounded in time and in count."""
-    deadline = time.monotonic() + duration
-    done = errors = 0
-
-    async def worker(client: httpx.AsyncClient) -> None:
-        nonlocal done, errors
-        while time.monotonic() < deadline and done < MAX_FALLBACK_REQUESTS:
-            response = await client.request(row.method, url, json=row.body)
-            done += 1
-            errors += response.status_code >= 400
-
-    limits = httpx.Limits(max_connections=CONNECTIONS)
-    start_time = time.monotonic()
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        await asyncio.gather(*(worker(client) for _ in range(CONNECTIONS)))
-    return Rate(done / (time.monotonic() - start_time), errors)
+def format_row(row: Row, samples: Samples) -> list[str]:
+    lines = []
+    for name, runs in samples.items():
+        failed = sum(run.errors for run in runs)
+        note = f" ({failed} failed)" if failed else ""
+        lines.append(f"| {row.label} | {name} | {spread([r.cpu_ms for r in runs])} | "
+                     f"{spread([r.per_second for r in runs], 0)}{note} |")
+    return lines
 
 
-def measure(server: Server, row: Row, duration: float, wrk: str | None) -> Rate:
-    url = server.base + row.url
-    if wrk:
-        return run_wrk(wrk, url, row, duration)
-    return asyncio.run(run_httpx(url, row, duration))
+def format_ratios(results: Sequence[tuple[Row, Samples]]) -> list[str]:
+    others = [name for name in results[0][1] if name != "autoapi"] if results else []
+    lines = ["| request | " + " | ".join(f"autoapi / {o}" for o in others) + " |",
+             "|---|" + "---:|" * len(others)]
+    for row, samples in results:
+        auto = samples["autoapi"]
+        cells = [spread([a.cpu_ms / b.cpu_ms for a, b in zip(auto, samples[o], strict=True)])
+                 for o in others]
+        lines.append(f"| {row.label} | " + " | ".join(cells) + " |")
+    return lines
 
 
-def measure_row(
-    auto: Server, hand: Server, row: Row, duration: float, rounds: int, wrk: str | None
-) -> tuple[Rate, Rate]:
-    """The mean rate of each app over `rounds` alternated runs."""
-    rates: dict[str, list[Rate]] = {auto.name: [], hand.name: []}
-    for i in range(rounds):
-        for server in (auto, hand) if i % 2 == 0 else (hand, auto):
-            rates[server.name].append(measure(server, row, duration, wrk))
-    return _mean(rates[auto.name]), _mean(rates[hand.name])
+def format_curves(results: Sequence[tuple[Row, Samples]], sizes: Sizes) -> list[str]:
+    """CPU per document and fixed CPU per request, from the smallest and largest list page."""
+    lists = {row.label: samples for row, samples in results if row.kind == "list"}
+    tiny, large = f"list of {sizes.tiny}", f"list of {sizes.large}"
+    if tiny not in lists or large not in lists:
+        return []
+    lines = ["| app | CPU µs per document | fixed CPU ms per request |", "|---|---:|---:|"]
+    for name in lists[tiny]:
+        small_ms = statistics.median(r.cpu_ms for r in lists[tiny][name])
+        large_ms = statistics.median(r.cpu_ms for r in lists[large][name])
+        per_doc = (large_ms - small_ms) / (sizes.large - sizes.tiny)
+        lines.append(f"| {name} | {per_doc * 1000:.1f} | {small_ms - per_doc * sizes.tiny:.2f} |")
+    return lines
 
 
-def _mean(rates: Sequence[Rate]) -> Rate:
-    return Rate(sum(r.per_second for r in rates) / len(rates), sum(r.errors for r in rates))
-
-
-def format_table(results: Sequence[tuple[Row, Rate, Rate]]) -> str:
-    lines = ["| request | autoapi req/s | hand-written req/s | autoapi / hand-written |",
-             "|---|---:|---:|---:|"]
-    for row, auto, hand in results:
-        lines.append(f"| {row.label} | {auto.per_second:.0f} | {hand.per_second:.0f} | "
-                     f"{auto.per_second / hand.per_second:.2f} |")
-    failed = [(row.label, a.errors, h.errors) for row, a, h in results if a.errors or h.errors]
-    for label, a, h in failed:
-        lines.append(f"\n{label}: failed responses autoapi {a}, hand-written {h}")
-    return "\n".join(lines)
-
-
-def parse_args(argv: Sequence[str] | None) -> tuple[Sizes, float, int, str]:
+def parse_args(argv: Sequence[str] | None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="tiny data, 1 s per run")
-    parser.add_argument("--duration", type=float, help="seconds per run (default 5)")
-    parser.add_argument("--rounds", type=int, help="alternated runs per app and row (default 2)")
+    parser.add_argument("--quick", action="store_true", help="tiny data, 1 s per run, 1 round")
+    parser.add_argument("--duration", type=float, help="seconds per run (default 3)")
+    parser.add_argument("--rounds", type=int, help="rounds per row (default 5)")
     parser.add_argument("--only", default="", help="run only the rows whose label contains this")
+    parser.add_argument("--apps", default=",".join(APPS), help="the apps (autoapi always)")
+    parser.add_argument("--db-pid", type=int, help="the database server's pid, to drain it too")
+    parser.add_argument("--connections", type=int,
+                        help="concurrent connections (default 16; fewer when the database is "
+                             "slow, so that a run ends soon after the load stops)")
+    parser.add_argument("--books", type=int,
+                        help="books to seed (default 10000), one author per ten books")
+    parser.add_argument("--keep", metavar="DATABASE",
+                        help="seed this database on MONGODB_URL once, keep it, reuse it")
     args = parser.parse_args(argv)
-    duration = args.duration if args.duration is not None else 1.0 if args.quick else 5.0
-    rounds = args.rounds if args.rounds is not None else 1 if args.quick else 2
+    duration = args.duration if args.duration is not None else 1.0 if args.quick else 3.0
+    rounds = args.rounds if args.rounds is not None else 1 if args.quick else 5
+    apps = tuple(dict.fromkeys(["autoapi", *(a.strip() for a in args.apps.split(","))]))
     if not 0 < duration <= 60:
         parser.error("--duration must be in (0, 60]")
-    if not 1 <= rounds <= 10:
-        parser.error("--rounds must be in [1, 10]")
-    return (QUICK if args.quick else FULL), duration, rounds, args.only
+    if not 1 <= rounds <= 20:
+        parser.error("--rounds must be in [1, 20]")
+    if unknown := [a for a in apps if a not in APPS]:
+        parser.error(f"unknown apps {unknown}; known: {', '.join(APPS)}")
+    if args.connections is not None:
+        if not 1 <= args.connections <= 256:
+            parser.error("--connections must be in [1, 256]")
+        procs.CONNECTIONS = args.connections
+    sizes = LOAD_QUICK if args.quick else LOAD_FULL
+    if args.books is not None:
+        if not 1000 <= args.books <= 1_000_000:
+            parser.error("--books must be in [1000, 1000000]")
+        sizes = dataclasses.replace(sizes, books=args.books, authors=args.books // 10)
+    return Options(sizes, duration, rounds, args.only, apps, args.db_pid, args.keep)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    sizes, duration, rounds, only = parse_args(argv)
+    opts = parse_args(argv)
     wrk = shutil.which("wrk")
-    chosen = [row for row in rows(sizes) if only in row.label]
-    results = []
-    with servers(sizes) as (auto, hand):
+    chosen = [row for row in rows(opts.sizes) if opts.only in row.label]
+    results: list[tuple[Row, Samples]] = []
+    with servers(opts) as (started, work):
         for row in chosen:  # create stays last: it grows the collection the lists count
-            results.append((row, *measure_row(auto, hand, row, duration, rounds, wrk)))
-    tool = (f"wrk -t{THREADS} -c{CONNECTIONS} -d{duration:g}s --timeout={WRK_TIMEOUT}" if wrk
-            else f"httpx, {CONNECTIONS} concurrent requests for {duration:g} s (wrk not found)")
-    print(f"load: {tool}; uvicorn, one worker per app, 127.0.0.1; {sizes.books} books, "
-          f"{sizes.authors} authors; mean of {rounds} alternated run(s) per app; "
-          f"{os.cpu_count()} cores")
-    print()
-    print(format_table(results))
+            results.append((row, measure_row(started, row, opts, wrk)))
+    tool = (f"wrk -t{procs.THREADS} -c{procs.CONNECTIONS} -d{opts.duration:g}s" if wrk
+            else f"httpx, {procs.CONNECTIONS} concurrent requests for {opts.duration:g} s")
+    db = "MONGODB_URL" if data.MONGODB_URL else "in memory, in each app process"
+    print(f"load: {tool}; uvicorn, one process per app, 127.0.0.1; database {db}, "
+          f"{data.BEANIE_LINE}; {opts.sizes.books} books, {opts.sizes.authors} authors; "
+          f"{opts.rounds} rotated round(s); the limit also does: {', '.join(work) or 'nothing'}; "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    print("\n| request | app | app CPU ms per request (idle CPU taken out) | requests per second |")
+    print("|---|---|---:|---:|")
+    for row, samples in results:
+        print("\n".join(format_row(row, samples)))
+    print("\nautoapi's app CPU per request over the others' (median and range of the rounds)\n")
+    print("\n".join(format_ratios(results)))
+    curves = format_curves(results, opts.sizes)
+    if curves:
+        print("\nCosts as curves (from the list rows)\n")
+        print("\n".join(curves))
     return 0
 
 

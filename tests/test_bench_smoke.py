@@ -13,8 +13,9 @@ pytestmark = pytest.mark.bench
 def test_compare_quick_prints_every_row(capsys: pytest.CaptureFixture[str]) -> None:
     assert compare.main(["--quick"]) == 0
     out = capsys.readouterr().out
-    assert "| request | autoapi ms | hand-written ms | ratio |" in out
-    for label in ("list of 10 |", "list of 50 |", "populate=author", "get one", "create one"):
+    assert "| request | autoapi ms | hand-written ms | limit ms | autoapi / hand-written |" in out
+    for label in ("list of 2 |", "list of 10 |", "list of 50 |", "populate=author", "get one",
+                  "create one"):
         assert label in out
     assert "Peak memory for one list of 50 request" in out
 
@@ -34,8 +35,11 @@ def test_load_quick_prints_requests_per_second(
         pytest.skip("wrk is not installed (Debian: apt-get install wrk)")
     if tool == "httpx":
         monkeypatch.setattr(shutil, "which", lambda name: None)
-    assert load.main(["--quick", "--only", "get one", "--duration", "1"]) == 0
+    argv = ["--quick", "--only", "get one", "--duration", "1", "--apps", "autoapi,limit"]
+    assert load.main(argv) == 0
     out = capsys.readouterr().out
-    assert "| request | autoapi req/s | hand-written req/s |" in out
-    assert "| get one |" in out
-    assert "failed responses" not in out
+    assert "| request | app | app CPU ms per request (idle CPU taken out) |" in out
+    assert "| get one | autoapi |" in out and "| get one | limit |" in out
+    assert "| get one | hand-written |" not in out
+    assert "| request | autoapi / limit |" in out
+    assert "failed" not in out

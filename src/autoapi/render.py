@@ -12,8 +12,8 @@ from starlette.requests import Request
 from autoapi.hooks import Hooks, call
 from autoapi.introspect import ModelSpec
 from autoapi.policy import shown
-from autoapi.populate import Loaded, hashable, link_ids, load_links, ref_id
-from autoapi.serialize import project_output, render_stored
+from autoapi.populate import Loaded, hashable, link_ids, load_links, ref_id, target_spec
+from autoapi.serialize import project_output, render_deferred, render_stored
 
 Raw = Mapping[str, Any]
 
@@ -64,7 +64,9 @@ class Renderer:
         A link that `projection` leaves out is not populated: `fields` wins over `populate`.
         """
         populate = populated_within(populate, projection)
-        loaded = await load_links(self.specs, spec, raws, populate)
+        loaded = await load_links(self.specs, spec, raws, populate) if populate else {}
+        if self._plain(spec, populate):  # no hook to await: render without a coroutine each
+            return [self._plain_tree(spec, raw, request, loaded, "") for raw in raws]
         out = []
         for raw in raws:
             doc = await self._render_tree(spec, raw, request, loaded, "")
@@ -133,10 +135,42 @@ class Renderer:
             instance = instance_of(spec, raw)
             doc = dict(await call(self.hooks[spec.model].api_values, instance, request))
         else:
-            doc = render_stored(spec, raw, self.version_key)
+            doc = render_deferred(spec, raw, self.version_key)
         if self.model_name_key:
             doc[self.model_name_key] = spec.name
         return shown(request, spec.model, doc)
+
+    def _plain(self, spec: ModelSpec, paths: Sequence[str]) -> bool:
+        """True when neither the model nor a populated one has its own `api_values`."""
+        targets = (target_spec(self.specs, spec, path) for path in paths)
+        return not self.custom_values(spec) and not any(map(self.custom_values, targets))
+
+    def _plain_tree(
+        self, spec: ModelSpec, raw: Raw, request: Request, loaded: Loaded, prefix: str
+    ) -> dict[str, Any]:
+        """`_render_tree` for `_plain` models, its ids and dates left for `JSONResponse`;
+        the request's `read_fields` apply as on the other path."""
+        doc = render_deferred(spec, raw, self.version_key)
+        if self.model_name_key:
+            doc[self.model_name_key] = spec.name
+        for key, link in spec.links.items() if loaded else ():
+            path = prefix + key
+            if path in loaded and key in doc and key in raw:
+                doc[key] = self._plain_link(raw[key], link.target, request, loaded, path)
+        return shown(request, spec.model, doc)
+
+    def _plain_link(
+        self, value: Any, target: type[Document], request: Request, loaded: Loaded, path: str
+    ) -> Any:
+        if isinstance(value, list):
+            return [self._plain_link(v, target, request, loaded, path) for v in value]
+        try:
+            found = loaded[path].get(ref_id(value))
+        except TypeError:  # an unhashable value stored where a link belongs
+            return None
+        if found is None:
+            return None
+        return self._plain_tree(self.specs[target], found, request, loaded, path + ".")
 
 
 def populated_within(paths: Sequence[str], projection: Mapping[str, int] | None) -> tuple[str, ...]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -33,22 +34,41 @@ _ORJSON_OPTIONS = (
 class JSONResponse(responses.JSONResponse):
     """Starlette's `JSONResponse`, encoded by orjson when the content is plain JSON data.
 
-    Plain data (what the renderer produces) gives the same compact UTF-8 text as Starlette's
-    `json.dumps` path, many times faster on large pages. Content orjson would encode differently
-    falls back to that path. The exceptions are values `json` refuses (a 500 before): a stored
-    NaN or infinity becomes null, and a UUID or an Enum from a custom `api_values` its string
-    or its value.
+    Plain data gives the same compact UTF-8 text as Starlette's `json.dumps` path, many times
+    faster on large pages. The renderer leaves ObjectId, DBRef and datetime values for the
+    encoder to convert (`render_stored`), so they are written as `jsonable` writes them.
+    Content orjson would encode differently falls back to that path, after every value
+    `json` cannot take is made JSON-ready. The exceptions are values `json` refuses (a 500
+    before): a stored NaN or infinity becomes null, and a UUID or an Enum from a custom
+    `api_values` its string or its value.
     """
 
     def render(self, content: Any) -> bytes:
         try:
-            return orjson.dumps(content, default=_not_plain, option=_ORJSON_OPTIONS)
+            return orjson.dumps(content, default=_deferred, option=_ORJSON_OPTIONS)
         except TypeError:  # orjson.JSONEncodeError: a type `json` may encode differently
-            return super().render(content)
+            return super().render(_settled(content))
 
 
-def _not_plain(value: Any) -> Any:
-    raise TypeError(f"{type(value).__name__} is left to the json module")
+def _deferred(value: Any) -> Any:
+    convert = _DEFERRED.get(type(value))
+    if convert is None:
+        raise TypeError(f"{type(value).__name__} is left to the json module")
+    return convert(value)
+
+
+def _settled(value: Any) -> Any:
+    """`value` with the values the renderer left to the encoder converted (nothing else:
+    what `json` refused before it still refuses)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k: _settled(v) for k, v in value.items()}
+    if kind is list:
+        return [_settled(v) for v in value]
+    convert = _DEFERRED.get(kind)
+    return value if convert is None else convert(value)
 
 
 def deep_merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -128,6 +148,14 @@ _BY_TYPE: dict[type, Callable[[Any], Any]] = {
     dict: _jsonable_dict,
     DBRef: _jsonable_ref,
 }
+# The exact types the renderer leaves for `JSONResponse` to convert, each with its converter.
+_DEFERRED: dict[type, Callable[[Any], Any]] = {
+    ObjectId: str,
+    PydanticObjectId: str,
+    datetime.datetime: iso_datetime,
+    DBRef: _jsonable_ref,
+}
+_KEPT: frozenset[type] = _PLAIN | frozenset(_DEFERRED)
 
 
 def render_field(fld: FieldSpec, value: Any) -> Any:
@@ -184,14 +212,76 @@ def _visible(fields: Mapping[str, FieldSpec]) -> _Visible:
 
 
 def render_stored(spec: ModelSpec, raw: Mapping[str, Any], version_key: bool) -> dict[str, Any]:
-    """A stored document → the dict sent to clients (before the model-name key)."""
+    """A stored document → the dict sent to clients (before the model-name key), JSON-ready."""
+    settled: dict[str, Any] = _settled(render_deferred(spec, raw, version_key))
+    return settled
+
+
+def render_deferred(spec: ModelSpec, raw: Mapping[str, Any], version_key: bool) -> dict[str, Any]:
+    """As `render_stored`, but ObjectId, DBRef and datetime values are left as they are:
+    `JSONResponse` converts them (in orjson, not in a Python loop over every value)."""
+    plan = _plan(spec)
+    if type(raw) is dict and tuple(raw) == plan.keys and _all_kept(raw.values()):
+        out = dict(raw)  # a document stored as declared, holding only what may be left as is
+        for key, fld in plan.special:
+            if out[key] is not None:
+                out[key] = render_field(fld, out[key])
+        return out
+    return _render_slow(spec, raw, version_key)
+
+
+def _render_slow(spec: ModelSpec, raw: Mapping[str, Any], version_key: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "_id" in raw:
-        out["_id"] = jsonable(raw["_id"])
-    out.update(render_fields(spec.fields, raw))
+        out["_id"] = _kept(raw["_id"])
+    for key, fld, simple in _visible(spec.fields):
+        if key in raw:
+            value = raw[key]
+            out[key] = _kept(value) if simple else render_field(fld, value)
     if version_key and spec.use_revision and "revision_id" in raw:
         out["revision_id"] = jsonable(raw["revision_id"])
     return out
+
+
+def _all_kept(values: Iterable[Any]) -> bool:
+    """Only values `JSONResponse` writes as `jsonable` would (lists of them too)."""
+    for value in values:
+        if type(value) not in _KEPT:
+            if type(value) is not list:
+                return False
+            for item in value:
+                if type(item) not in _KEPT:
+                    return False
+    return True
+
+
+def _kept(value: Any) -> Any:
+    return value if type(value) in _KEPT else jsonable(value)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    keys: tuple[str, ...]  # `_id` and the visible fields, in order: a copy of such a document
+    special: tuple[tuple[str, FieldSpec], ...]  # is rendered once these are
+
+
+def _plan(spec: ModelSpec) -> _Plan:
+    cached = _PLANS.get(id(spec))
+    if cached is not None and cached[0] is spec:
+        return cached[1]
+    visible = _visible(spec.fields)
+    # Raw lists and dicts may hold anything; only a few value types are left to the encoder.
+    plan = _Plan(
+        ("_id", *(key for key, _, _ in visible)),
+        tuple((key, fld) for key, fld, simple in visible if not simple),
+    )
+    if len(_PLANS) >= _VISIBLE_MAX:
+        _PLANS.clear()
+    _PLANS[id(spec)] = (spec, plan)
+    return plan
+
+
+_PLANS: dict[int, tuple[ModelSpec, _Plan]] = {}
 
 
 def project_output(doc: dict[str, Any], projection: Mapping[str, int]) -> dict[str, Any]:

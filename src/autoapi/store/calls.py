@@ -69,7 +69,8 @@ async def _run(
     try:
         if left is None:
             return await call()
-        return await asyncio.wait_for(call(), left / 1000)
+        async with asyncio.timeout(left / 1000):  # no task of its own, unlike wait_for
+            return await call()
     except TimeoutError:
         raise unavailable() from None
     except (PyMongoError, NotImplementedError) as exc:
