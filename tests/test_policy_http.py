@@ -140,6 +140,8 @@ async def test_read_fields(make_client: MakeClient, ids: dict[str, str]) -> None
     api = await make_client(policy=table_policy(rules))
     item = (await api.get(f"/api/books/{ids['good']}")).json()
     assert set(item) == {"_id", "title", "author"}
+    listed = (await api.get("/api/books")).json()["items"]
+    assert listed and all(set(book) == {"_id", "title", "author"} for book in listed)
     for query in ("sort=pages", "fields=pages", "filter=pages=10", 'where={"pages":10}'):
         assert_problem(await api.get(f"/api/books?{query}"), 400)
     populated = (await api.get("/api/authors?populate=inspired")).json()["items"][0]
