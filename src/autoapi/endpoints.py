@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from autoapi import audit, bulk, faults, store
 from autoapi import policy as policies
-from autoapi.bodies import Body, read_bodies, read_body
+from autoapi.bodies import CHECK_BODY, Body, read_bodies, read_body
 from autoapi.errors import ProblemError, not_found, unprocessable, validation_errors
 from autoapi.hooks import CREATED, SAVED, Hooks, call, created
 from autoapi.introspect import ForwardRef, ModelSpec, Resource, ReverseRef
@@ -117,6 +117,8 @@ class Endpoints:
         mode = None if method is None else parse_mode(method)
         if mode is not None:  # CoU needs post and patch, CoR post and put
             await policies.require(request, self.spec.model, mode)
+        if mode == "cou":  # merges like PATCH: the POST entry's body (a whole document) is not its
+            request.scope.pop(CHECK_BODY, None)
         populate = await self._populate(request)
         read = await read_bodies(request, self.spec, self.ctx.model_name_key, self.ctx.max_batch)
         if isinstance(read, list):
