@@ -31,10 +31,9 @@ from autoapi.errors import (
 from autoapi.hooks import Hooks, call, created
 from autoapi.introspect import ModelSpec
 from autoapi.query import parse_list_query
-from autoapi.render import instance_of
 from autoapi.requestid import get_logger
 from autoapi.serialize import JSONResponse
-from autoapi.writes import apply_paths
+from autoapi.writes import apply_paths, instance_of
 
 FILTER_PARAMS = ("filter", "where", "match")
 log = get_logger()

@@ -25,11 +25,11 @@ from autoapi.links import check_links
 from autoapi.listing import Listing, list_response
 from autoapi.preconditions import guard_write, not_modified, require_if_match, tag_of, tagged
 from autoapi.query import parse_populate
-from autoapi.render import Renderer, instance_of
+from autoapi.render import Renderer
 from autoapi.serialize import JSONResponse
 from autoapi.upsert import parse_mode
 from autoapi.validation import check_query, shaped
-from autoapi.writes import apply_paths
+from autoapi.writes import apply_paths, instance_of
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from beanie import Document
-from pydantic import ValidationError
 from starlette.requests import Request
 
 from autoapi.hooks import Hooks, call
@@ -14,6 +13,7 @@ from autoapi.introspect import ModelSpec
 from autoapi.policy import shown
 from autoapi.populate import Loaded, hashable, link_ids, load_links, ref_id, target_spec
 from autoapi.serialize import project_output, render_deferred, render_stored
+from autoapi.writes import instance_of
 
 Raw = Mapping[str, Any]
 
@@ -184,14 +184,3 @@ def populated_within(paths: Sequence[str], projection: Mapping[str, int] | None)
         return projection.get(root) == 1 if include else projection.get(root, 1) != 0
 
     return tuple(path for path in paths if kept(path.split(".")[0]))
-
-
-def instance_of(spec: ModelSpec, raw: Raw) -> Document:
-    """A stored document as a model instance; one that no longer validates is still built
-    (unvalidated, from the stored values), so it can be rendered, deleted or repaired."""
-    doc: Document
-    try:
-        doc = spec.model.model_validate(raw)
-    except ValidationError:
-        doc = spec.model.model_construct(**raw)
-    return doc

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from autoapi import store
 from autoapi.errors import ProblemError, unprocessable, validation_errors
 from autoapi.introspect import ModelSpec
-from autoapi.writes import get_path, leaf_paths
+from autoapi.writes import get_path, instance_of, leaf_paths
 
 Mode = Literal["cou", "cor"]
 MODES: Mapping[str, Mode] = {"cou": "cou", "cor": "cor"}
@@ -74,7 +74,7 @@ async def create_or_write(
     stored, created = await store.upsert(spec.model, {"_id": ident}, update, doc is not None)
     if stored is None:
         raise unprocessable(errors, f"no {spec.name} with this id, and it cannot be created")
-    result = _instance(spec, stored)
+    result = instance_of(spec, stored)
     await store.after_event(result, "insert" if created else EVENTS[mode])
     return Outcome(result, stored, created)
 
@@ -222,12 +222,3 @@ def _without(data: Mapping[str, Any], paths: list[str]) -> dict[str, Any]:
 
 def _overlap(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
-
-
-def _instance(spec: ModelSpec, stored: Mapping[str, Any]) -> Document:
-    doc: Document
-    try:
-        doc = spec.model.model_validate(stored)
-    except ValidationError:
-        doc = spec.model.model_construct(**stored)
-    return doc

@@ -93,3 +93,14 @@ def validated(spec: ModelSpec, merged: Mapping[str, Any]) -> Document:
 def _hidden(spec: ModelSpec, path: str) -> bool:
     fld = spec.fields.get(path.split(".")[0])
     return fld is not None and fld.hidden
+
+
+def instance_of(spec: ModelSpec, raw: Mapping[str, Any]) -> Document:
+    """A stored document as a model instance; one that no longer validates is still built
+    (unvalidated, from the stored values), so it can be rendered, deleted or repaired."""
+    doc: Document
+    try:
+        doc = spec.model.model_validate(raw)
+    except ValidationError:
+        doc = spec.model.model_construct(**raw)
+    return doc
