@@ -121,11 +121,11 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, base_url: str) -> Any:
     browser.get(base_url + "/")
-    wait_for(browser, lambda: len(book_titles(browser)) == 5, "the first page of books")
+    assert_soon(browser, lambda: len(book_titles(browser)) == 5, "the first page of books")
     return browser
 
 
-def wait_for(driver: Any, condition: Callable[[], Any], what: str) -> Any:
+def assert_soon(driver: Any, condition: Callable[[], Any], what: str) -> Any:
     # The page re-renders lists wholesale, so an element found a moment ago may be gone.
     wait = WebDriverWait(driver, WAIT_S, ignored_exceptions=(StaleElementReferenceException,))
     return wait.until(lambda _: condition(), f"waiting for {what}")
@@ -174,7 +174,7 @@ def test_books_show_their_populated_author_and_page(page: Any) -> None:
     assert "by Douglas Adams" in newest.text
     assert f"1{EN_DASH}5 of 18" in page.find_element(By.ID, "book-pager").text
     page.find_element(By.CSS_SELECTOR, '#book-pager [data-step="1"]').click()
-    wait_for(page, lambda: f"6{EN_DASH}10 of 18" in page.find_element(By.ID, "book-pager").text,
+    assert_soon(page, lambda: f"6{EN_DASH}10 of 18" in page.find_element(By.ID, "book-pager").text,
              "the second page")
     assert book_titles(page)[-1] == "Coraline"
 
@@ -183,7 +183,7 @@ def test_create_a_book_then_a_validation_error(page: Any) -> None:
     page.find_element(By.ID, "new-book").click()
     fill_book(page, "The Lifecycle of Software Objects", "978-0-00-000000-2", "Ted Chiang")
     save(page)
-    wait_for(page, lambda: book_titles(page)[:1] == ["The Lifecycle of Software Objects"],
+    assert_soon(page, lambda: book_titles(page)[:1] == ["The Lifecycle of Software Objects"],
              "the new book at the top of the list")
     assert "by Ted Chiang" in first_book(page).text
     assert "ISBN 9780000000002" in first_book(page).text
@@ -191,12 +191,12 @@ def test_create_a_book_then_a_validation_error(page: Any) -> None:
     page.find_element(By.ID, "new-book").click()
     fill_book(page, "", "9780000000002")
     save(page)
-    wait_for(page, lambda: error_for(page, "title"), "the title error")
+    assert_soon(page, lambda: error_for(page, "title"), "the title error")
     assert not error_for(page, "isbn")
 
     fill_book(page, "A Book With a Typo", "978-0-00-000000-3")
     save(page)
-    wait_for(page, lambda: error_for(page, "isbn"), "the ISBN error")
+    assert_soon(page, lambda: error_for(page, "isbn"), "the ISBN error")
     assert "ISBN-13" in error_for(page, "isbn")
     assert not error_for(page, "title")
     isbn_box = page.find_element(By.ID, "book-isbn")
@@ -209,28 +209,32 @@ def test_edit_then_delete_a_book(page: Any) -> None:
     target = first_book(page)
     target.find_element(By.XPATH, ".//button[text()='Edit']").click()
     title_box = page.find_element(By.ID, "book-title")
-    wait_for(page, lambda: title_box.get_attribute("value"), "the form filled from the API")
+    assert_soon(page, lambda: title_box.get_attribute("value"), "the form filled from the API")
     type_into(title_box, "Renamed by the browser test")
     save(page)
-    wait_for(page, lambda: "Renamed by the browser test" in book_titles(page), "the edited title")
+    assert_soon(
+        page, lambda: "Renamed by the browser test" in book_titles(page), "the edited title"
+    )
 
     first_book(page).find_element(By.XPATH, ".//button[text()='Delete']").click()
     page.switch_to.alert.accept()
-    wait_for(page, lambda: "Renamed by the browser test" not in book_titles(page),
+    assert_soon(page, lambda: "Renamed by the browser test" not in book_titles(page),
              "the deleted book gone")
 
 
 def test_search_and_filter_boxes(page: Any) -> None:
     type_into(page.find_element(By.ID, "book-search"), "earth")
-    wait_for(page, lambda: sorted(book_titles(page)) == ["A Wizard of Earthsea", "The Long Earth"],
+    earth = ["A Wizard of Earthsea", "The Long Earth"]
+    assert_soon(page, lambda: sorted(book_titles(page)) == earth,
              "the books whose title contains 'earth'")
     type_into(page.find_element(By.ID, "book-search"), "")
     Select(page.find_element(By.ID, "book-author")).select_by_visible_text("Neil Gaiman")
-    wait_for(page, lambda: sorted(book_titles(page)) == ["American Gods", "Coraline", "Good Omens"],
+    gaiman = ["American Gods", "Coraline", "Good Omens"]
+    assert_soon(page, lambda: sorted(book_titles(page)) == gaiman,
              "the books Neil Gaiman wrote or co-wrote")
 
     type_into(page.find_element(By.ID, "author-search"), "discworld")
-    wait_for(page, lambda: author_names(page) == ["Terry Pratchett"], "the author search")
+    assert_soon(page, lambda: author_names(page) == ["Terry Pratchett"], "the author search")
 
 
 def author_names(driver: Any) -> list[str]:

@@ -16,6 +16,7 @@ from tests.test_browser import (
     EN_DASH,
     By,
     Select,
+    assert_soon,
     author_names,
     book_titles,
     chromium,
@@ -24,7 +25,6 @@ from tests.test_browser import (
     sample_app_server,
     save,
     texts,
-    wait_for,
 )
 
 # The newest five books of each demo tenant, as the page lists them (newest first).
@@ -47,7 +47,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, tenant_url: str) -> Any:
     browser.get(tenant_url + "/")
-    wait_for(browser, lambda: book_titles(browser) == ACME_FIRST_PAGE, "acme's first page")
+    assert_soon(browser, lambda: book_titles(browser) == ACME_FIRST_PAGE, "acme's first page")
     return browser
 
 
@@ -64,30 +64,30 @@ def test_the_switch_lists_the_tenants_and_starts_on_the_first(page: Any) -> None
     assert switch.is_displayed()
     assert texts(page, "#tenant option") == ["acme", "globex"]
     assert f"1{EN_DASH}5 of 9" in pager_text(page)
-    wait_for(page, lambda: "Terry Pratchett" in author_names(page), "acme's authors")
+    assert_soon(page, lambda: "Terry Pratchett" in author_names(page), "acme's authors")
 
 
 def test_switching_tenant_changes_what_the_page_lists(page: Any) -> None:
     switch_to(page, "globex")
-    wait_for(page, lambda: book_titles(page)[:1] == [GLOBEX_NEWEST], "globex's newest book")
+    assert_soon(page, lambda: book_titles(page)[:1] == [GLOBEX_NEWEST], "globex's newest book")
     assert not set(book_titles(page)) & set(ACME_FIRST_PAGE)
     assert f"1{EN_DASH}5 of 9" in pager_text(page)
-    wait_for(page, lambda: "Octavia E. Butler" in author_names(page), "globex's authors")
+    assert_soon(page, lambda: "Octavia E. Butler" in author_names(page), "globex's authors")
     assert "Terry Pratchett" not in author_names(page)
     choices = texts(page, "#book-author option")
     assert "Ted Chiang" in choices and "Neil Gaiman" not in choices
     switch_to(page, "acme")
-    wait_for(page, lambda: book_titles(page) == ACME_FIRST_PAGE, "acme's books again")
+    assert_soon(page, lambda: book_titles(page) == ACME_FIRST_PAGE, "acme's books again")
 
 
 def test_a_book_made_in_one_tenant_is_not_in_the_other(page: Any) -> None:
     switch_to(page, "globex")
-    wait_for(page, lambda: book_titles(page)[:1] == [GLOBEX_NEWEST], "globex's books")
+    assert_soon(page, lambda: book_titles(page)[:1] == [GLOBEX_NEWEST], "globex's books")
     page.find_element(By.ID, "new-book").click()
     fill_book(page, "Bloodchild", "978-0-00-000000-2", "Octavia E. Butler")
     save(page)
-    wait_for(page, lambda: book_titles(page)[:1] == ["Bloodchild"], "the new book in globex")
+    assert_soon(page, lambda: book_titles(page)[:1] == ["Bloodchild"], "the new book in globex")
     switch_to(page, "acme")
-    wait_for(page, lambda: book_titles(page) == ACME_FIRST_PAGE, "acme without it")
+    assert_soon(page, lambda: book_titles(page) == ACME_FIRST_PAGE, "acme without it")
     switch_to(page, "globex")
-    wait_for(page, lambda: book_titles(page)[:1] == ["Bloodchild"], "globex still has it")
+    assert_soon(page, lambda: book_titles(page)[:1] == ["Bloodchild"], "globex still has it")

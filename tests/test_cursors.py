@@ -58,7 +58,7 @@ class Item(Document):
         name = "items"
 
 
-SPEC = inspect_model(Item)
+MODEL_SPEC = inspect_model(Item)
 HEX = "5d2620aff4df8b3c4f4f03d6"
 WHEN = datetime.datetime(2024, 1, 2, 3, 4, 5, 678000)
 
@@ -109,7 +109,7 @@ def test_values_round_trip_with_their_type(path: str, value: Any) -> None:
     values = (value, ObjectId(HEX))[: len(sc.sort)]
     token = encode_cursor(Cursor(sc, "prev", values))
     assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-    cursor = decode_cursor(token, sc, SPEC)
+    cursor = decode_cursor(token, sc, MODEL_SPEC)
     assert cursor.direction == "prev"
     assert cursor.values == values
     assert all(isinstance(v, type(w)) for v, w in zip(cursor.values, values, strict=True))
@@ -119,7 +119,7 @@ def test_values_round_trip_with_their_type(path: str, value: Any) -> None:
 def test_inclusive_survives_the_round_trip() -> None:
     sc = scope(("n", 1))
     token = encode_cursor(Cursor(sc, "next", (1, ObjectId(HEX)), inclusive=True))
-    assert decode_cursor(token, sc, SPEC).inclusive
+    assert decode_cursor(token, sc, MODEL_SPEC).inclusive
 
 
 def test_boundary_reads_dot_paths_and_missing_values_as_null() -> None:
@@ -151,7 +151,7 @@ def good_token(sc: Scope) -> str:
 )
 def test_refused_tokens_say_why(token: str, reason: str) -> None:
     with pytest.raises(CursorError, match=reason):
-        decode_cursor(token, scope(("n", 1)), SPEC)
+        decode_cursor(token, scope(("n", 1)), MODEL_SPEC)
 
 
 def forged(sc: Scope, **changes: Any) -> str:
@@ -188,10 +188,10 @@ def test_forged_values_are_type_checked(changes: dict[str, Any], reason: str | N
     sc = scope(("n", 1))
     token = forged(sc, **changes)
     if reason is None:
-        assert decode_cursor(token, sc, SPEC).values[0] == 1.5
+        assert decode_cursor(token, sc, MODEL_SPEC).values[0] == 1.5
         return
     with pytest.raises(CursorError, match=reason):
-        decode_cursor(token, sc, SPEC)
+        decode_cursor(token, sc, MODEL_SPEC)
 
 
 @pytest.mark.parametrize(
@@ -211,10 +211,10 @@ def test_values_of_another_kind_are_refused(path: str, value: Any, ok: bool) -> 
     sc = scope((path, 1))
     token = encode_cursor(Cursor(sc, "next", (value, ObjectId(HEX))))
     if ok:
-        assert decode_cursor(token, sc, SPEC).values[0] == value
+        assert decode_cursor(token, sc, MODEL_SPEC).values[0] == value
     else:
         with pytest.raises(CursorError, match=f"for {path}"):
-            decode_cursor(token, sc, SPEC)
+            decode_cursor(token, sc, MODEL_SPEC)
 
 
 @pytest.mark.parametrize(
@@ -229,7 +229,7 @@ def test_values_of_another_kind_are_refused(path: str, value: Any, ok: bool) -> 
     ],
 )
 def test_sort_fields_a_cursor_can_walk(sort: Any, problem: str | None) -> None:
-    found = sort_problem(SPEC, effective_sort(sort))
+    found = sort_problem(MODEL_SPEC, effective_sort(sort))
     assert found is None if problem is None else problem in (found or "")
 
 
@@ -254,15 +254,15 @@ def test_read_cursor_refuses_what_cannot_go_with_it(
 ) -> None:
     sc = scope(*sort)
     with pytest.raises(ProblemError) as info:
-        read_cursor(good_token(sc), sc, SPEC, **kwargs)
+        read_cursor(good_token(sc), sc, MODEL_SPEC, **kwargs)
     assert (info.value.status, info.value.errors[0]["field"]) == (400, "cursor")
     assert reason in info.value.detail
 
 
 def test_read_cursor_answers_a_bad_token_with_a_400_on_cursor() -> None:
     with pytest.raises(ProblemError) as info:
-        read_cursor("zzz", scope(("n", 1)), SPEC, offset_given=False, search=None)
+        read_cursor("zzz", scope(("n", 1)), MODEL_SPEC, offset_given=False, search=None)
     assert info.value.detail == "cursor: the token is malformed"
     sc = scope(("n", 1))
-    cursor = read_cursor(good_token(sc), sc, SPEC, offset_given=False, search=None)
+    cursor = read_cursor(good_token(sc), sc, MODEL_SPEC, offset_given=False, search=None)
     assert cursor.values == (1, ObjectId(HEX))

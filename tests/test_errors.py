@@ -39,7 +39,7 @@ INTERNAL = re.compile(
 )
 
 
-def problem(response: httpx.Response, status: int, code: str, field: str | None = None) -> Any:
+def assert_coded(response: httpx.Response, status: int, code: str, field: str | None = None) -> Any:
     body = assert_problem(response, status, field)
     assert body["code"] == code, body
     assert len(response.content) < MAX_BODY
@@ -156,25 +156,26 @@ def test_client_request_ids_kept_when_short_and_printable(sent: str | None, kept
 
 async def test_an_integer_of_5000_digits_is_a_422(client: httpx.AsyncClient) -> None:
     body = '{"title": "x", "pages": ' + "7" * 5000 + "}"
-    problem(await client.post("/api/books", content=body, headers=JSON), 422, "invalid_value",
+    assert_coded(await client.post("/api/books", content=body, headers=JSON), 422, "invalid_value",
             "pages")
 
 
 async def test_a_body_nested_10000_deep_is_a_400_limit(client: httpx.AsyncClient) -> None:
     body = '{"meta": ' + "[" * 10_000 + "]" * 10_000 + "}"
-    problem(await client.post("/api/authors", content=body, headers=JSON), 400, "limit_exceeded")
+    sent = await client.post("/api/authors", content=body, headers=JSON)
+    assert_coded(sent, 400, "limit_exceeded")
 
 
 async def test_a_json_body_that_is_not_utf8_is_a_400(client: httpx.AsyncClient) -> None:
     sent = await client.post("/api/books", content=b'{"title": "\xff"}', headers=JSON)
-    problem(sent, 400, "invalid_json")
+    assert_coded(sent, 400, "invalid_json")
 
 
 async def test_pydantic_faults_read_as_messages_in_json_and_form(client: httpx.AsyncClient) -> None:
-    body = problem(await client.post("/api/books", json={"title": 5}), 422, "invalid_value",
+    body = assert_coded(await client.post("/api/books", json={"title": 5}), 422, "invalid_value",
                    "title")
     assert body["errors"][0]["message"] == "must be a string"
-    form = problem(await client.post("/api/books", content=b"title=t&pages=abc", headers=FORM),
+    form = assert_coded(await client.post("/api/books", content=b"title=t&pages=abc", headers=FORM),
                    422, "invalid_value", "pages")
     assert form["errors"][0]["message"] == "must be an integer"
 
@@ -191,13 +192,13 @@ async def test_jsonschema_faults_read_as_messages(
         "type": "object", "properties": {"firstName": {"type": "string", "minLength": 1}}}}}
     client = await make_client(schemas=[entry])
     sent = await client.post("/api/authors", json={"firstName": value, "lastName": "L"})
-    body = problem(sent, 422, "invalid_value", "firstName")
+    body = assert_coded(sent, 422, "invalid_value", "firstName")
     assert body["errors"] == [{"field": "firstName", "message": message, "code": "invalid_value"}]
 
 
 async def test_a_404_never_quotes_the_id_pattern(make_client: MakeClient) -> None:
     client = await make_client(schemas=EVERY_ROUTE)
-    body = problem(await client.get("/api/books/xyz"), 404, "not_found")
+    body = assert_coded(await client.get("/api/books/xyz"), 404, "not_found")
     assert "errors" not in body
 
 
@@ -206,16 +207,16 @@ async def test_a_404_never_quotes_the_id_pattern(make_client: MakeClient) -> Non
 
 async def test_a_megabyte_value_gives_a_small_422(client: httpx.AsyncClient) -> None:
     big = "x" * (1024 * 1024 - 100)
-    problem(await client.post("/api/books", json={"title": "t", "pages": big}), 422,
+    assert_coded(await client.post("/api/books", json={"title": "t", "pages": big}), 422,
             "invalid_value", "pages")
-    problem(await client.post("/api/books", json={"title": "t", big: 1}), 422, "unknown_field")
+    assert_coded(await client.post("/api/books", json={"title": "t", big: 1}), 422, "unknown_field")
 
 
 async def test_100k_unknown_keys_give_a_small_422(client: httpx.AsyncClient) -> None:
     keys = {f"{i:x}": 1 for i in range(100_000)}
     sent = json.dumps({"title": "t", **keys}, separators=(",", ":")).encode()
     assert 900_000 < len(sent) < 1024 * 1024
-    body = problem(await client.post("/api/books", content=sent, headers=JSON), 422,
+    body = assert_coded(await client.post("/api/books", content=sent, headers=JSON), 422,
                    "unknown_field")
     assert body["truncated"] is True and len(body["errors"]) <= 100
 
@@ -223,7 +224,7 @@ async def test_100k_unknown_keys_give_a_small_422(client: httpx.AsyncClient) -> 
 async def test_a_10000_character_id_gives_a_small_404(make_client: MakeClient) -> None:
     client = await make_client(schemas=EVERY_ROUTE)
     for path in ("/api/books/" + "a" * 10_000, "/api/authors/" + "a" * 10_000 + "/books"):
-        problem(await client.get(path), 404, "not_found")
+        assert_coded(await client.get(path), 404, "not_found")
 
 
 # -- client-triggered 500s --------------------------------------------------------------------
@@ -232,13 +233,13 @@ async def test_a_10000_character_id_gives_a_small_404(make_client: MakeClient) -
 async def test_a_field_and_its_child_in_fields_is_a_400(client: httpx.AsyncClient) -> None:
     await new_author(client)
     sent = await client.get("/api/authors?fields=biography,biography.born")
-    problem(sent, 400, "invalid_value", "fields")
+    assert_coded(sent, 400, "invalid_value", "fields")
 
 
 async def test_a_nul_in_a_dict_key_is_a_422(client: httpx.AsyncClient) -> None:
     sent = await client.post("/api/authors", json={"firstName": "A", "lastName": "B",
                                                    "meta": {"a\u0000b": 1}})
-    problem(sent, 422, "invalid_value", "meta")
+    assert_coded(sent, 422, "invalid_value", "meta")
 
 
 # -- the same fault, the same answer ----------------------------------------------------------
@@ -256,11 +257,11 @@ async def test_an_unparseable_or_unknown_id_is_one_404_everywhere(
             answers.append(await client.request(method, f"/api/books/{ident}{path}",
                                                 json={"title": "t"}))
     for response in answers:
-        assert problem(response, 404, "not_found") == {
+        assert assert_coded(response, 404, "not_found") == {
             "type": "about:blank", "title": "Not Found", "status": 404,
             "detail": "no Book with this id", "code": "not_found"}
     for ident in ("xyz", str(ObjectId())):
-        reverse = problem(await client.get(f"/api/authors/{ident}/books"), 404, "not_found")
+        reverse = assert_coded(await client.get(f"/api/authors/{ident}/books"), 404, "not_found")
         assert reverse["detail"] == "no Author with this id" and "errors" not in reverse
 
 
@@ -280,7 +281,7 @@ async def test_nan_in_a_body_is_refused_with_and_without_an_entry(
 ) -> None:
     client = await make_client(schemas=entries)
     sent = await client.post("/api/books", content=b'{"title": "t", "price": NaN}', headers=JSON)
-    problem(sent, 400, "invalid_json", "body")
+    assert_coded(sent, 400, "invalid_json", "body")
 
 
 # -- lax or wrong answers to bodies -----------------------------------------------------------
@@ -288,13 +289,13 @@ async def test_nan_in_a_body_is_refused_with_and_without_an_entry(
 
 async def test_a_form_that_is_not_utf8_is_a_400(client: httpx.AsyncClient) -> None:
     sent = await client.post("/api/books", content=b"title=%FF%FE", headers=FORM)
-    problem(sent, 400, "invalid_encoding", "body")
+    assert_coded(sent, 400, "invalid_encoding", "body")
     assert (await client.get("/api/books")).json()["total"] == 0
 
 
 async def test_duplicate_keys_in_a_body_are_a_400(client: httpx.AsyncClient) -> None:
     sent = await client.post("/api/books", content=b'{"title": "a", "title": "b"}', headers=JSON)
-    body = problem(sent, 400, "invalid_json", "body")
+    body = assert_coded(sent, 400, "invalid_json", "body")
     assert "'title'" in body["detail"]
 
 
@@ -306,7 +307,7 @@ async def test_duplicate_keys_in_a_body_are_a_400(client: httpx.AsyncClient) -> 
 async def test_numbers_that_do_not_fit_are_a_422(
     client: httpx.AsyncClient, body: str, field: str
 ) -> None:
-    problem(await client.post("/api/books", content=body, headers=JSON), 422, "invalid_value",
+    assert_coded(await client.post("/api/books", content=body, headers=JSON), 422, "invalid_value",
             field)
     assert (await client.get("/api/books")).json()["total"] == 0
 
@@ -323,7 +324,7 @@ async def test_numbers_that_do_not_fit_are_a_422(
 ])
 async def test_bad_key_paths_are_a_422(client: httpx.AsyncClient, body: dict[str, Any]) -> None:
     sent = await client.post("/api/authors", json={"firstName": "A", "lastName": "B", **body})
-    problem(sent, 422, "invalid_value")
+    assert_coded(sent, 422, "invalid_value")
     assert (await client.get("/api/authors")).json()["total"] == 0
 
 
@@ -334,13 +335,13 @@ async def test_a_link_to_a_missing_document_is_a_422_with_one_query_per_path(
     body = {"title": "t", "author": str(ObjectId()), "coauthor": real}
     with roundtrips.counting() as trips:
         sent = await client.post("/api/books", json=body)
-    found = problem(sent, 422, "missing_link", "author")
+    found = assert_coded(sent, 422, "missing_link", "author")
     assert [e["field"] for e in found["errors"]] == ["author"]
     assert trips.calls.count(("authors", "find")) == 2  # one per link path, not per value
     inspired = [str(ObjectId()) for _ in range(20)] + [real]  # an author's id: no book
     with roundtrips.counting() as trips:
         sent = await client.patch(f"/api/authors/{real}", json={"inspired": inspired})
-    many = problem(sent, 422, "missing_link", "inspired")
+    many = assert_coded(sent, 422, "missing_link", "inspired")
     assert "(and 20 more)" in many["errors"][0]["message"]
     assert trips.calls.count(("books", "find")) == 1
     assert (await client.get("/api/books")).json()["total"] == 0
@@ -364,7 +365,7 @@ class Member(Document):
 async def test_a_409_never_names_a_hidden_field(make_client: MakeClient) -> None:
     client = await make_client(models=[*ALL_MODELS, Member])
     assert (await client.post("/api/members", json={"name": "a"})).status_code == 201
-    body = problem(await client.post("/api/members", json={"name": "b"}), 409, "conflict")
+    body = assert_coded(await client.post("/api/members", json={"name": "b"}), 409, "conflict")
     assert "badge" not in json.dumps(body)
 
 
@@ -382,14 +383,14 @@ async def test_an_entry_body_replaces_the_derived_one(make_client: MakeClient) -
     assert sent.status_code == 201, sent.text
     wrong = await client.post("/api/authors", json={"firstName": "A", "lastName": "B",
                                                     "created": "1969-07-06T00:00:00Z"})
-    problem(wrong, 422, "invalid_value", "created")
+    assert_coded(wrong, 422, "invalid_value", "created")
 
 
 async def test_an_entry_querystring_replaces_the_derived_one(make_client: MakeClient) -> None:
     entry = {"name": "books", "routeList": {"querystring": {
         "type": "object", "properties": {"limit": {"type": "integer", "maximum": 5}}}}}
     client = await make_client(schemas=[entry])
-    body = problem(await client.get("/api/books?limit=6"), 400, "invalid_value", "limit")
+    body = assert_coded(await client.get("/api/books?limit=6"), 400, "invalid_value", "limit")
     assert body["detail"] == "limit: must be at most 5"
     assert (await client.get("/api/books?limit=5&sort=title")).status_code == 200
 
@@ -425,7 +426,7 @@ async def test_a_500_carries_the_request_id_that_is_in_the_log(
     client = await make_client(models=[Exploding])
     with caplog.at_level(logging.ERROR, logger="autoapi"):
         sent = await client.post("/api/exploding", json={}, headers={"X-Request-ID": "req-42"})
-    body = problem(sent, 500, "internal")
+    body = assert_coded(sent, 500, "internal")
     assert body["request_id"] == "req-42" and "secret" not in sent.text
     lines = [r for r in caplog.records if r.name == "autoapi"]
     assert lines and all("[request_id=req-42]" in r.getMessage() for r in lines)
@@ -441,5 +442,5 @@ async def test_check_auth_log_lines_carry_the_request_id(
     client = await make_client(check_auth=check_auth)
     with caplog.at_level(logging.WARNING, logger="autoapi"):
         sent = await client.get("/api/books", headers={"X-Request-ID": "50%-off"})
-    problem(sent, 401, "unauthorized")
+    assert_coded(sent, 401, "unauthorized")
     assert any("[request_id=50%-off]" in r.getMessage() for r in caplog.records)

@@ -24,7 +24,7 @@ class Badge(Document):
         name = "badges"
 
 
-SPEC = inspect_model(Badge)
+MODEL_SPEC = inspect_model(Badge)
 STAMPED = Access(stamp={"owner": "ann"})
 NAME_ONLY = Access(write_fields={"name"})
 
@@ -51,7 +51,7 @@ def missing(field: str) -> dict[str, str]:
 def test_missing_unwritable(
     access: Access, errors: list[dict[str, str]], expected: list[str]
 ) -> None:
-    assert missing_unwritable(SPEC, access, errors) == expected
+    assert missing_unwritable(MODEL_SPEC, access, errors) == expected
 
 
 class Minted(Document):

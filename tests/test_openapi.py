@@ -11,7 +11,7 @@ import pytest
 from beanie import init_beanie
 from fastapi import FastAPI
 from jsonschema import Draft202012Validator, FormatChecker
-from openapi_spec_validator import validate
+from openapi_spec_validator import validate as assert_valid_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from starlette.responses import Response
@@ -30,7 +30,7 @@ async def document(client: httpx.AsyncClient) -> dict[str, Any]:
     response = await client.get("/api/openapi.json")
     assert response.status_code == 200, response.text
     doc: dict[str, Any] = response.json()
-    validate(doc)  # raises on any fault, unresolvable $ref included
+    assert_valid_openapi(doc)  # raises on any fault, unresolvable $ref included
     return doc
 
 
@@ -265,7 +265,7 @@ async def test_title_version_and_security(make_client: MakeClient) -> None:
 def test_api_openapi_returns_the_document() -> None:
     api = AutoAPI(models=ALL_MODELS, title="Library")
     doc = api.openapi("/v1")
-    validate(doc)
+    assert_valid_openapi(doc)
     assert doc["servers"] == [{"url": "/v1"}] and doc["info"]["title"] == "Library"
 
 
@@ -276,7 +276,7 @@ async def test_fastapi_mount_and_root_path(database: Any) -> None:
     transport = httpx.ASGITransport(app=app, root_path="/proxy")
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         doc = (await client.get("/proxy/v1/openapi.json")).json()  # ASGI: path has root_path
-    validate(doc)
+    assert_valid_openapi(doc)
     assert doc["servers"] == [{"url": "/proxy/v1"}]
 
 
@@ -301,12 +301,12 @@ def checker(doc: dict[str, Any]) -> Any:
     registry = Registry().with_resource(
         "urn:doc", Resource.from_contents(doc, default_specification=DRAFT202012))
 
-    def check(schema: dict[str, Any], value: Any) -> None:
+    def assert_conforms(schema: dict[str, Any], value: Any) -> None:
         wrapped = {"$id": "urn:check", "allOf": [_absolute(schema)]}
         Draft202012Validator(wrapped, registry=registry,
                              format_checker=FormatChecker()).validate(value)
 
-    return check
+    return assert_conforms
 
 
 def _absolute(node: Any) -> Any:
@@ -321,7 +321,7 @@ def _absolute(node: Any) -> Any:
 async def test_answers_match_the_documented_schemas(make_client: MakeClient) -> None:
     client = await make_client(expose_model_name=True)
     doc = await document(client)
-    check = checker(doc)
+    assert_conforms = checker(doc)
     pub = (await client.post("/api/publishers", json={"name": "P"})).json()
     author = (await client.post("/api/authors", json={
         "firstName": "A", "lastName": "B", "birthday": "1969-07-06", "publisher": pub["_id"],
@@ -329,7 +329,7 @@ async def test_answers_match_the_documented_schemas(make_client: MakeClient) -> 
     book = await client.post("/api/books?populate=author", json={"title": "T",
                                                                  "author": author["_id"]})
     responses = doc["paths"]["/books"]["post"]["responses"]
-    check(responses["201"]["content"]["application/json"]["schema"], book.json())
+    assert_conforms(responses["201"]["content"]["application/json"]["schema"], book.json())
     urls = {
         "/authors": "/api/authors?populate=publisher&fields=firstName,publisher",
         "/authors/{id}": f"/api/authors/{author['_id']}?populate=inspired",
@@ -342,7 +342,7 @@ async def test_answers_match_the_documented_schemas(make_client: MakeClient) -> 
         response = await client.get(url)
         described = doc["paths"][path]["get"]["responses"][str(response.status_code)]
         media = response.headers["content-type"].split(";")[0]
-        check(described["content"][media]["schema"], response.json())
+        assert_conforms(described["content"][media]["schema"], response.json())
 
 
 # -- /docs -----------------------------------------------------------------------------
@@ -383,7 +383,7 @@ def test_the_sample_apps_schema_folder_builds_a_valid_document() -> None:
     from autoapi.openapi import openapi_document
 
     folder = Path(__file__).parent.parent / "schemas"
-    validate(openapi_document(AutoAPI(models=MODELS, schema_dir=folder), "/api"))
+    assert_valid_openapi(openapi_document(AutoAPI(models=MODELS, schema_dir=folder), "/api"))
 
 
 def test_the_document_is_yours_to_change() -> None:

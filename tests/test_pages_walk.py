@@ -36,7 +36,7 @@ class Row(Document):
         name = "rows"
 
 
-SPEC = inspect_model(Row)
+MODEL_SPEC = inspect_model(Row)
 MISSING = object()
 DAY = datetime.datetime(2024, 5, 1, 12, 0, 0, 123000)
 VALUES: dict[str, list[Any]] = {
@@ -87,7 +87,7 @@ class Walker:
         return offset_page(list(raw), self.limit, 0, self.scope)
 
     def follow(self, token: str) -> Page:
-        cursor = decode_cursor(token, self.scope, SPEC)
+        cursor = decode_cursor(token, self.scope, MODEL_SPEC)
         keyset, sort = cursor_query(cursor)
         query = {"$and": [self.flt, keyset]} if self.flt else keyset
         raw = self.coll.find(query).sort(sort).limit(self.limit + 1)

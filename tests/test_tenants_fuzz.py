@@ -115,7 +115,8 @@ class World:
         return response
 
 
-async def play(ops: list[tuple[Any, ...]], by_database: bool) -> None:
+async def play(ops: list[tuple[Any, ...]], by_database: bool) -> int:
+    """Run `ops` (each checked by `World.run`); how many ran."""
     client = new_client()
     name = f"{RUN_DATABASE}_fz"
     db = client[name]
@@ -129,6 +130,7 @@ async def play(ops: list[tuple[Any, ...]], by_database: bool) -> None:
             world = World(http)
             for op in ops:
                 await world.run(op)
+            return len(ops)
     finally:
         for dropped in (name, f"{name}_acme", f"{name}_beta"):
             await client.drop_database(dropped)
@@ -143,4 +145,4 @@ async def play(ops: list[tuple[Any, ...]], by_database: bool) -> None:
 def test_no_response_to_a_tenant_carries_another_tenants_document(
     ops: list[tuple[Any, ...]], by_database: bool
 ) -> None:
-    asyncio.run(play(ops, by_database))
+    assert asyncio.run(play(ops, by_database)) == len(ops)
