@@ -5,7 +5,8 @@
 
 The apps: autoapi, the hand-written Beanie endpoints, the limit (`bench.limit`: the bare
 driver and orjson, the `count` beside the page, and whatever contract work autoapi is
-found doing: an ETag, a link check on create) and the limit without the count. Each runs
+found doing: an ETag, a link check on create) and the limit without the count. The list
+pages are measured once more with `count=none`, beside the limit without the count only. Each runs
 in its own uvicorn process on 127.0.0.1. In memory each process seeds its own database;
 with `MONGODB_URL` this process seeds one (in batches) that all of them read, and drops it
 at the end (`--keep NAME`: keeps it, and the next run reuses it once the documents the
@@ -48,6 +49,20 @@ APPS = {  # name → uvicorn factory, extra environment
     "limit-no-count": ("bench.apps:serve_limit", {"BENCH_LIMIT": "nocount"}),
 }
 Samples = dict[str, list[procs.Run]]  # app → one run per round
+NO_COUNT_APPS = ("autoapi", "limit-no-count")  # what a `count=none` list is compared with
+
+
+def load_rows(sizes: Sizes) -> list[Row]:
+    """`bench.compare`'s rows, and the three list pages again with `count=none`."""
+    base = rows(sizes)
+    lists = [row for row in base if row.kind == "list"]
+    no_count = [dataclasses.replace(row, label=f"{row.label}, count=none", kind="list-nocount",
+                                    url=f"{row.url}&count=none") for row in lists]
+    return base[:-1] + no_count + base[-1:]  # create stays last
+
+
+def apps_of(row: Row, apps: Sequence[str]) -> list[str]:
+    return [name for name in apps if row.kind != "list-nocount" or name in NO_COUNT_APPS]
 
 
 @dataclass(frozen=True)
@@ -122,7 +137,7 @@ async def _drop(database: str) -> None:
 
 def measure_row(started: dict[str, procs.Server], row: Row, opts: Options, wrk: str | None
                 ) -> Samples:
-    names = [name for name in opts.apps if name in started]
+    names = [name for name in apps_of(row, opts.apps) if name in started]
     for name in names:  # warm-up: first requests fill caches and open connections
         for _ in range(opts.sizes.warmup):
             httpx.request(row.method, started[name].base + row.url, json=row.body, timeout=30)
@@ -147,13 +162,14 @@ def format_row(row: Row, samples: Samples) -> list[str]:
 
 
 def format_ratios(results: Sequence[tuple[Row, Samples]]) -> list[str]:
-    others = [name for name in results[0][1] if name != "autoapi"] if results else []
+    names = dict.fromkeys(name for _, samples in results for name in samples)
+    others = [name for name in names if name != "autoapi"]
     lines = ["| request | " + " | ".join(f"autoapi / {o}" for o in others) + " |",
              "|---|" + "---:|" * len(others)]
     for row, samples in results:
         auto = samples["autoapi"]
         cells = [spread([a.cpu_ms / b.cpu_ms for a, b in zip(auto, samples[o], strict=True)])
-                 for o in others]
+                 if o in samples else "—" for o in others]
         lines.append(f"| {row.label} | " + " | ".join(cells) + " |")
     return lines
 
@@ -214,7 +230,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
 def main(argv: Sequence[str] | None = None) -> int:
     opts = parse_args(argv)
     wrk = shutil.which("wrk")
-    chosen = [row for row in rows(opts.sizes) if opts.only in row.label]
+    chosen = [row for row in load_rows(opts.sizes) if opts.only in row.label]
     results: list[tuple[Row, Samples]] = []
     with servers(opts) as (started, work):
         for row in chosen:  # create stays last: it grows the collection the lists count
