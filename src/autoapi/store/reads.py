@@ -98,13 +98,13 @@ async def fetch_by_ids(model: type[Document], ids: Sequence[Any]) -> dict[Any, S
 
 
 async def existing_ids(model: type[Document], ids: Sequence[Any]) -> set[Any]:
-    """Which of these ids name a stored document of `model`: one `$in` query, ids only."""
+    """Which of these ids name a stored document of `model`: one query, ids only."""
     if not ids:
         return set()
     wanted = list(dict.fromkeys(ids))
-    found = await find_many(
-        model, {"_id": {"$in": wanted}}, projection={"_id": 1}, limit=len(wanted)
-    )
+    # a single link: an equality, which stand-ins answer by id (an `$in` makes them scan)
+    match = {"_id": wanted[0]} if len(wanted) == 1 else {"_id": {"$in": wanted}}
+    found = await find_many(model, match, projection={"_id": 1}, limit=len(wanted))
     return {doc["_id"] for doc in found}
 
 
