@@ -5,8 +5,8 @@
 
 The apps: autoapi, the hand-written Beanie endpoints, the limit (`bench.limit`: the bare
 driver and orjson, the `count` beside the page, and whatever contract work autoapi is
-found doing: an ETag, a link check on create) and the limit without the count. The list
-pages are measured once more with `count=none`, beside the limit without the count only. Each runs
+found doing: an ETag, a link check on create) and the limit without the count; the list
+pages once more with `count=none`, beside the limit without the count only. Each app runs
 in its own uvicorn process on 127.0.0.1. In memory each process seeds its own database;
 with `MONGODB_URL` this process seeds one (in batches) that all of them read, and drops it
 at the end (`--keep NAME`: keeps it, and the next run reuses it once the documents the

@@ -99,7 +99,11 @@ def test_the_python_pages_have_runnable_examples() -> None:
 
 @pytest.mark.parametrize("block", python_blocks(), ids=lambda b: b.label)
 def test_every_python_block_compiles(block: Block) -> None:
-    compile(block.code, block.label, "exec")
+    try:
+        code = compile(block.code, block.label, "exec")
+    except SyntaxError as exc:
+        pytest.fail(f"{block.label}, line {exc.lineno}: {exc.msg}")
+    assert code.co_filename == block.label
 
 
 @pytest.mark.parametrize("block", runnable_python(), ids=lambda b: b.label)

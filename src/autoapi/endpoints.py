@@ -267,9 +267,8 @@ class Endpoints:
             raise unprocessable([{"field": "_id", "message": str(exc)}]) from None
 
     async def _populate(self, request: Request, spec: ModelSpec | None = None) -> tuple[str, ...]:
-        query = request.query_params
-        params = {k: query.getlist(k) for k in ("populate", "populate[]") if k in query}
-        paths = parse_populate(spec or self.spec, params, self.ctx.lookup) if params else ()
+        params = {k: request.query_params.getlist(k) for k in ("populate", "populate[]")}
+        paths = parse_populate(spec or self.spec, params, self.ctx.lookup)
         check_query(request)  # the route's querystring schema, after autoapi's own parse
         await policies.check_populate(request, self.ctx.specs, spec or self.spec, paths)
         return paths
