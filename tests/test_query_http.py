@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import httpx
@@ -146,3 +147,29 @@ async def test_search_on_an_empty_reverse_route(make_client: MakeClient) -> None
     response = await client.get(f"/api/fruits/{lonely.id}/baskets", params={"search": "x"})
     assert response.status_code == 200, response.text
     assert response.json() == {"total": 0, "items": [], "next": None, "prev": None}
+
+
+class Stamped(Document):
+    """Stores its datetimes as text through its own `bson_encoders`."""
+
+    label: str
+    at: datetime.datetime
+
+    class Settings:
+        name = "stamped"
+        bson_encoders = {datetime.datetime: lambda when: when.strftime("%Y-%m-%d %H:%M")}
+
+
+async def test_a_filter_value_goes_through_the_models_bson_encoders(
+    make_client: MakeClient,
+) -> None:
+    """The stored text is what a filter on the field must match: Beanie's encoding of it."""
+    client = await make_client(models=[Stamped])
+    await Stamped(label="a", at=datetime.datetime(2020, 1, 2, 3, 4)).insert()
+    await Stamped(label="b", at=datetime.datetime(2021, 5, 6, 7, 8)).insert()
+    response = await client.get("/api/stamped", params={"filter": "at=2020-01-02T03:04:00"})
+    assert response.status_code == 200, response.text
+    assert [item["label"] for item in response.json()["items"]] == ["a"]
+    where = {"at": {"$gte": "2021-01-01T00:00:00"}}
+    response = await client.get("/api/stamped", params={"where": json.dumps(where)})
+    assert [item["label"] for item in response.json()["items"]] == ["b"]

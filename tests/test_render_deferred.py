@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 from beanie import Document
-from bson import DBRef, Decimal128, ObjectId
+from bson import Code, DBRef, Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex, Timestamp
 from bson.binary import Binary
+from bson.son import SON
 from pydantic import Field
 
 from autoapi import AutoAPI
@@ -20,6 +21,7 @@ from autoapi.serialize import (
     jsonable,
     render_deferred,
     render_field,
+    render_page,
     render_stored,
 )
 from tests.models import ALL_MODELS, Author, Book, Thing, Versioned
@@ -91,6 +93,11 @@ CASES = [
     pytest.param(Book, book(tags=[Decimal128("1.1")]), id="list holding a rare type"),
     pytest.param(Book, book(isbn=Binary(uuid.UUID(int=1).bytes, 4)), id="uuid binary"),
     pytest.param(Book, book(pages=Decimal128("2.5")), id="decimal128"),
+    pytest.param(Book, book(pages=Int64(7), isbn=Code("x = 1")), id="int64 and code"),
+    pytest.param(Book, book(isbn=b"\x00\xff", title=Regex("^a", 2)), id="bytes and regex"),
+    pytest.param(Book, book(tags=[Timestamp(5, 1), MinKey(), MaxKey()]), id="timestamp, keys"),
+    pytest.param(Book, book(tags=[uuid.UUID(int=3), {"at": WHEN}]), id="uuid, nested date"),
+    pytest.param(Book, book(tags=SON([("b", OID), ("a", SON([("c", 1)]))])), id="son"),
     pytest.param(Book, book(tags={"nested": [OID]}), id="a dict where a list was declared"),
     pytest.param(Book, book(author=DBRef("authors", "text-id")), id="link to a string id"),
     pytest.param(Book, book(author=REF), id="link stored as a bare id"),
@@ -138,3 +145,22 @@ def test_deferred_values_survive_the_json_fallback() -> None:
     expected = {"n": "x", "items": [eager(SPECS[Book], book(), True)]}
     assert JSONResponse(content).body == JSONResponse(expected).body
     assert b'"author":"5f1d7f3e9b1e8a3c4d5e6f71"' in JSONResponse(content).body
+
+
+@pytest.mark.parametrize("model", [Book, Author, Thing, Dated, Versioned])
+def test_a_page_writes_the_bytes_of_its_documents(model: type) -> None:
+    """A page renders as its documents one by one: as declared or not, in any mix."""
+    spec = SPECS[model]
+    raws = [param.values[1] for param in CASES if param.values[0] is model]
+    declared = [raw for raw in raws if tuple(raw) == ("_id", *spec.fields)]
+    for page in (raws, declared, declared[:1] * 3, []):
+        expected = [render_deferred(spec, raw, True) for raw in page]
+        assert JSONResponse(render_page(spec, page, True)).body == JSONResponse(expected).body
+
+
+def test_a_page_copies_its_documents() -> None:
+    """The rendered page may be changed (a model-name key) without touching what was read."""
+    raw = book()
+    rendered = render_page(SPECS[Book], [raw], True)[0]
+    rendered["kind"] = "book"
+    assert rendered is not raw and "kind" not in raw

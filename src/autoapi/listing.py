@@ -15,7 +15,14 @@ from starlette.requests import Request
 
 from autoapi import policy as policies
 from autoapi import store
-from autoapi.cursors import Cursor, Scope, effective_sort, filter_digest, sort_problem
+from autoapi.cursors import (
+    Cursor,
+    Scope,
+    SortSpec,
+    effective_sort,
+    filter_digest,
+    sort_problem,
+)
 from autoapi.hooks import call, list_query
 from autoapi.introspect import ModelSpec
 from autoapi.pages import (
@@ -91,14 +98,7 @@ async def plan_list(ctx: Any, request: Request, spec: ModelSpec, base: dict[str,
     check_query(request, {k: v for k, v in typed.items() if params.get(k, [""])[-1]})
     await policies.check_populate(request, ctx.specs, spec, q.populate)
     requested = parse_count(request.query_params.get("count"), opts.count)
-    filters = (base, q.filter) if base else (q.filter,)
-    find = store.new_find(spec.model, *filters, sort=q.sort or ())
-    hooked = await call(ctx.hooks[spec.model].on_list_query, find, request)
-    hook_filter, hook_sort = store.find_parts(list_query(hooked, find))
-    # `base` scopes a reverse route to its parent: AND it again after the hook, so a hook
-    # that returns a fresh query cannot widen the route to every document.
-    filter_ = and_filters([base, hook_filter])
-    order = effective_sort(hook_sort or q.sort)
+    filter_, order = await _list_query(ctx, request, spec, base, q)
     walkable = q.search is None and sort_problem(spec, order) is None
     scope = Scope(_route(request), order, _digest(params)) if walkable else None
     cursor = None
@@ -111,6 +111,24 @@ async def plan_list(ctx: Any, request: Request, spec: ModelSpec, base: dict[str,
         sort = [("score", {"$meta": "textScore"}), *order]
     mode = count_mode(requested, filter_)
     return Plan(spec, q, filter_, sort, scope, cursor, mode, opts.max_count)
+
+
+async def _list_query(
+    ctx: Any, request: Request, spec: ModelSpec, base: dict[str, Any], q: ListQuery
+) -> tuple[dict[str, Any], SortSpec]:
+    """The filter and sort after `on_list_query`; a Beanie query is built for a model's own
+    hook only (the default leaves it as it is)."""
+    hooks = ctx.hooks[spec.model]
+    if "on_list_query" not in hooks.custom:
+        filter_ = store.encode_filter(spec.model, and_filters([base, q.filter]))
+        return filter_, effective_sort(q.sort)
+    filters = (base, q.filter) if base else (q.filter,)
+    find = store.new_find(spec.model, *filters, sort=q.sort or ())
+    hooked = await call(hooks.on_list_query, find, request)
+    hook_filter, hook_sort = store.find_parts(list_query(hooked, find))
+    # `base` scopes a reverse route to its parent: AND it again after the hook, so a hook
+    # that returns a fresh query cannot widen the route to every document.
+    return and_filters([base, hook_filter]), effective_sort(hook_sort or q.sort)
 
 
 async def _fetch(plan: Plan, projection: Any, blame: tuple[str, ...]) -> tuple[Page, int | None]:

@@ -216,6 +216,11 @@ def cached_access(request: Request, model: type[Document]) -> Access:
     return access
 
 
+def shows_all(request: Request, model: type[Document]) -> bool:
+    """True when `shown` keeps every field of `model` for this request."""
+    return request.scope.get(GATE) is None or cached_access(request, model).read_fields is None
+
+
 def shown(request: Request, model: type[Document], doc: dict[str, Any]) -> dict[str, Any]:
     """A rendered document of `model` limited to the request's `read_fields`."""
     gate = request.scope.get(GATE)

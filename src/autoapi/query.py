@@ -65,23 +65,22 @@ def parse_list_query(
 
 
 def and_filters(clauses: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """AND clauses together; `$text` stays at the top level where MongoDB wants it."""
-    out: dict[str, Any] = {}
+    """AND clauses together; `$text` stays at the top level where MongoDB wants it.
+
+    It is written last: a stand-in that cannot search then still answers a query that
+    its other clauses already rule out (an empty reverse route).
+    """
+    text: dict[str, Any] = {}
     rest: list[Mapping[str, Any]] = []
     for clause in clauses:
-        if not clause:
-            continue
         if "$text" in clause:
-            out["$text"] = clause["$text"]
+            text["$text"] = clause["$text"]
             clause = {k: v for k, v in clause.items() if k != "$text"}
-            if not clause:
-                continue
-        rest.append(clause)
-    if len(rest) == 1 and not set(rest[0]) & set(out):
-        out.update(rest[0])
-    elif rest:
-        out["$and"] = [dict(c) for c in rest]
-    return out
+        if clause:
+            rest.append(clause)
+    if len(rest) == 1:
+        return {**rest[0], **text}
+    return {"$and": [dict(c) for c in rest], **text} if rest else text
 
 
 def parse_filter(spec: ModelSpec, raw: str, budget: QueryBudget | None = None) -> dict[str, Any]:

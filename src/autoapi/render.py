@@ -10,9 +10,9 @@ from starlette.requests import Request
 
 from autoapi.hooks import Hooks, call
 from autoapi.introspect import ModelSpec
-from autoapi.policy import shown
+from autoapi.policy import shown, shows_all
 from autoapi.populate import Loaded, hashable, link_ids, load_links, ref_id, target_spec
-from autoapi.serialize import project_output, render_deferred, render_stored
+from autoapi.serialize import project_output, render_deferred, render_page, render_stored
 from autoapi.writes import instance_of
 
 Raw = Mapping[str, Any]
@@ -66,6 +66,8 @@ class Renderer:
         populate = populated_within(populate, projection)
         loaded = await load_links(self.specs, spec, raws, populate) if populate else {}
         if self._plain(spec, populate):  # no hook to await: render without a coroutine each
+            if not loaded and not self.model_name_key and shows_all(request, spec.model):
+                return render_page(spec, raws, self.version_key)
             return [self._plain_tree(spec, raw, request, loaded, "") for raw in raws]
         out = []
         for raw in raws:

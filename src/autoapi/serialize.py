@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from beanie import PydanticObjectId
-from bson import DBRef, Decimal128, ObjectId
+from bson import Code, DBRef, Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex, Timestamp
 from bson.binary import Binary
+from bson.son import SON
 from starlette import responses
 
 from autoapi.introspect import FieldSpec, ModelSpec
@@ -52,9 +53,22 @@ class JSONResponse(responses.JSONResponse):
 
 def _deferred(value: Any) -> Any:
     convert = _DEFERRED.get(type(value))
-    if convert is None:
-        raise TypeError(f"{type(value).__name__} is left to the json module")
-    return convert(value)
+    if convert is not None:
+        return convert(value)
+    if isinstance(value, _DECODED):
+        return _written(value)
+    raise TypeError(f"{type(value).__name__} is left to the json module")
+
+
+def _written(value: Any) -> Any:
+    """A rarer value a driver decodes, as the builtin value `jsonable` makes of it."""
+    if isinstance(value, str):  # Code: its text
+        return str.__str__(value)
+    if isinstance(value, int):  # Int64
+        return int(value)
+    if isinstance(value, dict):  # SON
+        return dict(value)
+    return _jsonable_rare(value)
 
 
 def _settled(value: Any) -> Any:
@@ -63,12 +77,14 @@ def _settled(value: Any) -> Any:
     kind = type(value)
     if kind in _PLAIN:
         return value
-    if kind is dict:
+    if kind is dict or kind is SON:
         return {k: _settled(v) for k, v in value.items()}
     if kind is list:
         return [_settled(v) for v in value]
     convert = _DEFERRED.get(kind)
-    return value if convert is None else convert(value)
+    if convert is not None:
+        return convert(value)
+    return jsonable(value) if isinstance(value, (*_DECODED, uuid.UUID)) else value
 
 
 def deep_merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -129,7 +145,8 @@ def _jsonable_list(value: list[Any]) -> list[Any]:
 
 
 def _jsonable_ref(value: DBRef) -> Any:
-    return jsonable(value.id)
+    ident = value.id
+    return str(ident) if type(ident) is ObjectId else jsonable(ident)
 
 
 def iso_datetime(value: datetime.datetime) -> str:
@@ -156,6 +173,8 @@ _DEFERRED: dict[type, Callable[[Any], Any]] = {
     DBRef: _jsonable_ref,
 }
 _KEPT: frozenset[type] = _PLAIN | frozenset(_DEFERRED)
+# The rarer types PyMongo decodes: `JSONResponse` writes them as `jsonable` does too.
+_DECODED: tuple[type, ...] = (bytes, Decimal128, Regex, Code, Int64, Timestamp, MinKey, MaxKey, SON)
 
 
 def render_field(fld: FieldSpec, value: Any) -> Any:
@@ -220,14 +239,36 @@ def render_stored(spec: ModelSpec, raw: Mapping[str, Any], version_key: bool) ->
 def render_deferred(spec: ModelSpec, raw: Mapping[str, Any], version_key: bool) -> dict[str, Any]:
     """As `render_stored`, but ObjectId, DBRef and datetime values are left as they are:
     `JSONResponse` converts them (in orjson, not in a Python loop over every value)."""
+    return render_page(spec, (raw,), version_key)[0]
+
+
+def render_page(
+    spec: ModelSpec, raws: Sequence[Mapping[str, Any]], version_key: bool
+) -> list[dict[str, Any]]:
+    """`render_deferred` over a page of one model's documents."""
     plan = _plan(spec)
-    if type(raw) is dict and tuple(raw) == plan.keys and _all_kept(raw.values()):
-        out = dict(raw)  # a document stored as declared, holding only what may be left as is
-        for key, fld in plan.special:
-            if out[key] is not None:
-                out[key] = render_field(fld, out[key])
-        return out
-    return _render_slow(spec, raw, version_key)
+    if not plan.special and _as_declared(raws, plan.keys):
+        return list(map(dict, raws))  # the common page: copied in C, the values left as they are
+    out = []
+    for raw in raws:
+        if type(raw) is dict and tuple(raw) == plan.keys:
+            doc = dict(raw)
+            for key, fld in plan.special:
+                if doc[key] is not None:
+                    doc[key] = render_field(fld, doc[key])
+            out.append(doc)
+        else:
+            out.append(_render_slow(spec, raw, version_key))
+    return out
+
+
+def _as_declared(raws: Sequence[Mapping[str, Any]], keys: tuple[str, ...]) -> bool:
+    """Every document a dict holding `_id` and the visible fields, in declaration order.
+
+    Its values need no look: `JSONResponse` writes every type a driver decodes as
+    `jsonable` would.
+    """
+    return all(type(raw) is dict for raw in raws) and all(map(keys.__eq__, map(tuple, raws)))
 
 
 def _render_slow(spec: ModelSpec, raw: Mapping[str, Any], version_key: bool) -> dict[str, Any]:
@@ -241,18 +282,6 @@ def _render_slow(spec: ModelSpec, raw: Mapping[str, Any], version_key: bool) -> 
     if version_key and spec.use_revision and "revision_id" in raw:
         out["revision_id"] = jsonable(raw["revision_id"])
     return out
-
-
-def _all_kept(values: Iterable[Any]) -> bool:
-    """Only values `JSONResponse` writes as `jsonable` would (lists of them too)."""
-    for value in values:
-        if type(value) not in _KEPT:
-            if type(value) is not list:
-                return False
-            for item in value:
-                if type(item) not in _KEPT:
-                    return False
-    return True
 
 
 def _kept(value: Any) -> Any:

@@ -39,6 +39,7 @@ from autoapi.store.calls import db_problem, deadline, duplicate, time_left_ms, u
 from autoapi.store.encoding import EncodingPlan, encode_document, encode_value
 from autoapi.store.reads import (
     count,
+    encode_filter,
     estimated_count,
     existing_ids,
     fetch_by_ids,
@@ -94,6 +95,7 @@ __all__ = [
     "delete_many",
     "duplicate",
     "encode_document",
+    "encode_filter",
     "encode_value",
     "estimated_count",
     "existing_ids",

@@ -7,6 +7,7 @@ from typing import Any
 
 from beanie import Document
 from beanie.odm.queries.find import FindMany
+from beanie.odm.utils.encoder import Encoder
 
 from autoapi.roundtrips import tally
 from autoapi.store import transactions
@@ -115,6 +116,19 @@ def new_find(model: type[Document], *filters: Mapping[str, Any], sort: Sort = ()
     """A Beanie `FindMany` over `filters` (AND-ed), as `on_list_query` receives it."""
     find = model.find(*filters)
     return find.sort(list(sort)) if sort else find
+
+
+def encode_filter(model: type[Document], filter_: Mapping[str, Any]) -> Raw:
+    """`filter_` as a Beanie `FindMany` over it would send it.
+
+    The query parsers write every value in its stored form already; only a model's own
+    `bson_encoders` may change it further.
+    """
+    encoders = model.get_settings().bson_encoders
+    if not filter_ or not encoders:
+        return dict(filter_)
+    encoded: Raw = Encoder(custom_encoders=encoders).encode(filter_)
+    return encoded
 
 
 def is_find(value: Any) -> bool:
