@@ -7,6 +7,7 @@ more). A page reached by `cursor` is one range query on the sort keys, never a `
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -246,7 +247,12 @@ def _route(request: Request) -> str:
 
 
 def _digest(params: Mapping[str, Sequence[str]]) -> str:
-    return filter_digest({name: list(params.get(name, [])) for name in FILTER_PARAMS})
+    return _digest_of(tuple(tuple(params.get(name, ())) for name in FILTER_PARAMS))
+
+
+@functools.lru_cache(maxsize=1024)  # most lists repeat a few filters (often none at all)
+def _digest_of(values: tuple[tuple[str, ...], ...]) -> str:
+    return filter_digest({name: list(v) for name, v in zip(FILTER_PARAMS, values, strict=True)})
 
 
 def _blamed(request: Request) -> tuple[str, ...]:

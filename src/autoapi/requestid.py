@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import uuid
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Final
@@ -40,7 +40,7 @@ def accepted(value: str | None) -> str:
     """The client's id when it is 1 to 128 printable ASCII characters, else a new one."""
     if value and len(value) <= MAX_LENGTH and all("!" <= c <= "~" for c in value):
         return value
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 32 random hex digits, without building a UUID
 
 
 def scope_header(scope: Scope) -> str | None:

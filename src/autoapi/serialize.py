@@ -239,16 +239,18 @@ def render_stored(spec: ModelSpec, raw: Mapping[str, Any], version_key: bool) ->
 def render_deferred(spec: ModelSpec, raw: Mapping[str, Any], version_key: bool) -> dict[str, Any]:
     """As `render_stored`, but ObjectId, DBRef and datetime values are left as they are:
     `JSONResponse` converts them (in orjson, not in a Python loop over every value)."""
-    return render_page(spec, (raw,), version_key)[0]
+    doc = render_page(spec, (raw,), version_key)[0]
+    return dict(doc) if doc is raw else doc
 
 
 def render_page(
     spec: ModelSpec, raws: Sequence[Mapping[str, Any]], version_key: bool
 ) -> list[dict[str, Any]]:
-    """`render_deferred` over a page of one model's documents."""
+    """`render_deferred` over a page of one model's documents, which the page takes over:
+    a document stored as declared is rendered as itself (no copy for the GC to count)."""
     plan = _plan(spec)
     if not plan.special and _as_declared(raws, plan.keys):
-        return list(map(dict, raws))  # the common page: copied in C, the values left as they are
+        return list(raws)  # type: ignore[arg-type]  # dicts: `_as_declared` checked
     out = []
     for raw in raws:
         if type(raw) is dict and tuple(raw) == plan.keys:
