@@ -1,4 +1,4 @@
-"""A `fields` projection that MongoDB would refuse: one path inside another. Pure.
+"""`fields` projections: the ones MongoDB would refuse, and one applied to a rendered dict. Pure.
 
 `fields=biography,biography.born` names `biography.born` twice (once through its parent);
 the server answers that with a path-collision error, so it is refused while parsing, as a
@@ -8,6 +8,7 @@ the server answers that with a path-collision error, so it is refused while pars
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from autoapi.errors import ProblemError, bad_request, echo
 
@@ -37,3 +38,39 @@ def overlap_error(parent: str, child: str) -> ProblemError:
     return bad_request(
         "fields", f"{echo(child)} lies inside {echo(parent)}: name one of them, not both"
     )
+
+
+def project_output(doc: dict[str, Any], projection: Mapping[str, int]) -> dict[str, Any]:
+    """Apply a MongoDB-style projection to an already rendered dict (for custom api_values)."""
+    include = any(projection.values())  # MongoDB: any 1 (even `_id: 1` alone) includes
+    if include:
+        out: dict[str, Any] = {}
+        keep = [k for k, v in projection.items() if v]
+        keep += ["_id"] if projection.get("_id", 1) else []
+        for path in keep:
+            _copy_path(doc, out, path.split("."))
+        return out
+    out = dict(doc)
+    for path, v in projection.items():
+        if not v:
+            _drop_path(out, path.split("."))
+    return out
+
+
+def _copy_path(src: Mapping[str, Any], dst: dict[str, Any], parts: list[str]) -> None:
+    head, rest = parts[0], parts[1:]
+    if head not in src:
+        return
+    if not rest:
+        dst[head] = src[head]
+    elif isinstance(src[head], Mapping):
+        _copy_path(src[head], dst.setdefault(head, {}), rest)
+
+
+def _drop_path(doc: dict[str, Any], parts: list[str]) -> None:
+    head, rest = parts[0], parts[1:]
+    if not rest:
+        doc.pop(head, None)
+    elif isinstance(doc.get(head), Mapping):
+        doc[head] = dict(doc[head])
+        _drop_path(doc[head], rest)

@@ -12,7 +12,8 @@ from autoapi.hooks import Hooks, call
 from autoapi.introspect import ModelSpec
 from autoapi.policy import shown, shows_all
 from autoapi.populate import Loaded, hashable, link_ids, load_links, ref_id, target_spec
-from autoapi.serialize import project_output, render_deferred, render_page, render_stored
+from autoapi.projection import project_output
+from autoapi.serialize import render_deferred, render_page, render_stored
 from autoapi.writes import instance_of
 
 Raw = Mapping[str, Any]

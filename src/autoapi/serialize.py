@@ -87,18 +87,6 @@ def _settled(value: Any) -> Any:
     return jsonable(value) if isinstance(value, (*_DECODED, uuid.UUID)) else value
 
 
-def deep_merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge `changes` into `base`: objects merge key by key, any other value replaces."""
-    out = dict(base)
-    for key, value in changes.items():
-        current = out.get(key)
-        if isinstance(value, Mapping) and isinstance(current, Mapping):
-            out[key] = deep_merge(current, value)
-        else:
-            out[key] = value
-    return out
-
-
 def jsonable(value: Any) -> Any:
     """A BSON value → its JSON form (ids as strings, dates as ISO 8601 in UTC)."""
     kind = type(value)
@@ -313,39 +301,3 @@ def _plan(spec: ModelSpec) -> _Plan:
 
 
 _PLANS: dict[int, tuple[ModelSpec, _Plan]] = {}
-
-
-def project_output(doc: dict[str, Any], projection: Mapping[str, int]) -> dict[str, Any]:
-    """Apply a MongoDB-style projection to an already rendered dict (for custom api_values)."""
-    include = any(projection.values())  # MongoDB: any 1 (even `_id: 1` alone) includes
-    if include:
-        out: dict[str, Any] = {}
-        keep = [k for k, v in projection.items() if v]
-        keep += ["_id"] if projection.get("_id", 1) else []
-        for path in keep:
-            _copy_path(doc, out, path.split("."))
-        return out
-    out = dict(doc)
-    for path, v in projection.items():
-        if not v:
-            _drop_path(out, path.split("."))
-    return out
-
-
-def _copy_path(src: Mapping[str, Any], dst: dict[str, Any], parts: list[str]) -> None:
-    head, rest = parts[0], parts[1:]
-    if head not in src:
-        return
-    if not rest:
-        dst[head] = src[head]
-    elif isinstance(src[head], Mapping):
-        _copy_path(src[head], dst.setdefault(head, {}), rest)
-
-
-def _drop_path(doc: dict[str, Any], parts: list[str]) -> None:
-    head, rest = parts[0], parts[1:]
-    if not rest:
-        doc.pop(head, None)
-    elif isinstance(doc.get(head), Mapping):
-        doc[head] = dict(doc[head])
-        _drop_path(doc[head], rest)
