@@ -7,7 +7,7 @@ import decimal
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from beanie import PydanticObjectId
@@ -36,8 +36,9 @@ class JSONResponse(responses.JSONResponse):
     """Starlette's `JSONResponse`, encoded by orjson when the content is plain JSON data.
 
     Plain data gives the same compact UTF-8 text as Starlette's `json.dumps` path, many times
-    faster on large pages. The renderer leaves ObjectId, DBRef and datetime values for the
-    encoder to convert (`render_stored`), so they are written as `jsonable` writes them.
+    faster on large pages. The renderer leaves the values a driver decodes (ObjectId, DBRef,
+    datetime and the rarer BSON types) for the encoder to convert (`render_deferred`), so
+    they are written as `jsonable` writes them.
     Content orjson would encode differently falls back to that path, after every value
     `json` cannot take is made JSON-ready. The exceptions are values `json` refuses (a 500
     before): a stored NaN or infinity becomes null, and a UUID or an Enum from a custom
@@ -225,7 +226,7 @@ def render_stored(spec: ModelSpec, raw: Mapping[str, Any], version_key: bool) ->
 
 
 def render_deferred(spec: ModelSpec, raw: Mapping[str, Any], version_key: bool) -> dict[str, Any]:
-    """As `render_stored`, but ObjectId, DBRef and datetime values are left as they are:
+    """As `render_stored`, but the values a driver decodes are left as they are:
     `JSONResponse` converts them (in orjson, not in a Python loop over every value)."""
     doc = render_page(spec, (raw,), version_key)[0]
     return dict(doc) if doc is raw else doc
@@ -238,7 +239,7 @@ def render_page(
     a document stored as declared is rendered as itself (no copy for the GC to count)."""
     plan = _plan(spec)
     if not plan.special and _as_declared(raws, plan.keys):
-        return list(raws)  # type: ignore[arg-type]  # dicts: `_as_declared` checked
+        return cast(list[dict[str, Any]], list(raws))  # dicts: `_as_declared` checked
     out = []
     for raw in raws:
         if type(raw) is dict and tuple(raw) == plan.keys:

@@ -118,7 +118,7 @@ def new_find(model: type[Document], *filters: Mapping[str, Any], sort: Sort = ()
     return find.sort(list(sort)) if sort else find
 
 
-def encode_filter(model: type[Document], filter_: Mapping[str, Any]) -> Raw:
+def encode_filter(model: type[Document], filter_: Raw) -> Raw:
     """`filter_` as a Beanie `FindMany` over it would send it.
 
     The query parsers write every value in its stored form already; only a model's own
@@ -126,7 +126,7 @@ def encode_filter(model: type[Document], filter_: Mapping[str, Any]) -> Raw:
     """
     encoders = model.get_settings().bson_encoders
     if not filter_ or not encoders:
-        return dict(filter_)
+        return filter_
     encoded: Raw = Encoder(custom_encoders=encoders).encode(filter_)
     return encoded
 
