@@ -15,8 +15,10 @@ from bson import DBRef, ObjectId
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse as StarletteJSONResponse
 
+from autoapi import store
 from autoapi.serialize import JSONResponse, jsonable
-from autoapi.store import encode_document
+from autoapi.store import encode_document, stored_as_encoded
+from tests.conftest import MakeClient
 from tests.models import ALL_MODELS, Author, Book, Publisher, Thing, Versioned
 
 
@@ -111,3 +113,73 @@ def test_jsonable_fast_types() -> None:
     assert jsonable([oid, 1, "x", None]) == [str(oid), 1, "x", None]
     assert jsonable({"a": {"b": when}}) == {"a": {"b": "2020-01-02T03:04:05.678Z"}}
     assert jsonable((1, oid)) == [1, str(oid)]
+
+
+# -- the insert: through the driver, storing what Beanie's own insert stores ----------------
+
+
+class Noted(Document):
+    """Settings under which Beanie's insert does more than store the encoded document."""
+
+    name: str
+    note: str | None = None
+
+    class Settings:
+        name = "noted"
+        keep_nulls = False
+
+
+class Checked(Document):
+    name: str
+
+    class Settings:
+        name = "checked"
+        validate_on_save = True
+
+
+class Tracked(Document):
+    name: str
+
+    class Settings:
+        name = "tracked"
+        use_state_management = True
+
+
+async def test_only_plain_settings_store_the_encoded_document(database: Any) -> None:
+    models = [*ALL_MODELS, Unusual, Noted, Checked, Tracked]
+    await init_beanie(database=database, document_models=models)
+    assert [stored_as_encoded(m) for m in (Book, Versioned, Unusual)] == [True, True, True]
+    assert [stored_as_encoded(m) for m in (Noted, Checked, Tracked)] == [False, False, False]
+
+
+async def test_an_insert_stores_what_beanies_insert_stores(database: Any) -> None:
+    await init_beanie(database=database, document_models=[*ALL_MODELS, Unusual])
+    author = Author(firstName="a", lastName="b", birthday=datetime.date(1990, 1, 1))
+    await author.insert()
+    token = uuid.uuid4()
+    pairs = [
+        (Book(title="t", author=author, tags=["x"]), Book(title="t", author=author, tags=["x"])),
+        (Unusual(token=token, books=[]), Unusual(token=token, books=[])),
+    ]
+    for mine, theirs in pairs:  # type: ignore[assignment]
+        await store.insert(mine)
+        await theirs.insert()
+        coll = store.collection(type(mine))
+        stored = await coll.find_one({"_id": mine.id})
+        expected = await coll.find_one({"_id": theirs.id})
+        assert stored is not None and expected is not None
+        stored.pop("_id"), expected.pop("_id")
+        assert stored == expected
+        assert list(stored) == list(expected)
+
+
+async def test_a_model_that_drops_nulls_is_inserted_by_beanie(make_client: MakeClient) -> None:
+    client = await make_client(models=[Noted, Checked, Tracked])
+    response = await client.post("/api/noted", json={"name": "n"})
+    assert response.status_code == 201, response.text
+    stored = await store.collection(Noted).find_one({"name": "n"})
+    assert stored is not None and "note" not in stored  # Beanie's keep_nulls=False
+    for path in ("/api/checked", "/api/tracked"):
+        response = await client.post(path, json={"name": "c"})
+        assert response.status_code == 201, response.text
+        assert response.json()["name"] == "c"

@@ -100,9 +100,14 @@ def test_reasons_read_as_sentences() -> None:
 
 def test_the_longest_pattern_is_judged_quickly() -> None:
     pattern = "".join(chr(0x4E00 + i) + "?" for i in range(256))  # 512 distinct-ish atoms
-    started = time.perf_counter()
-    regex_refusal(pattern)
-    assert time.perf_counter() - started < 0.25
+
+    def seconds() -> float:
+        started = time.perf_counter()
+        regex_refusal(pattern)
+        return time.perf_counter() - started
+
+    # the best of three: a pause of the machine or of the collector is not the judge's cost
+    assert min(seconds() for _ in range(3)) < 0.25
 
 
 # --- the property: what is accepted matches any 40-character text quickly ------------------

@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from autoapi import policy as policies
 from autoapi import store
 from autoapi.audit import Auditor, Sink
+from autoapi.dispatch import Dispatch, grouped
 from autoapi.docs import doc_routes
 from autoapi.endpoints import Context, Endpoints
 from autoapi.errors import ProblemError, problem_response, to_response
@@ -121,6 +122,7 @@ class AutoAPI:
         )
         self.info = OpenAPIInfo(title, version, dict(security or {}))
         self.router = Router(routes=self._routes(), default=_not_found)
+        self.dispatch = Dispatch(self.router, grouped(self.router.routes))
 
     @property
     def specs(self) -> Mapping[type[Document], ModelSpec]:
@@ -143,7 +145,7 @@ class AutoAPI:
             send = echoing(send, ident)
             try:
                 with store.deadline(self.max_time_ms):
-                    await self.router(scope, receive, send)
+                    await self.dispatch(scope, receive, send)
             except Exception as exc:  # the last line of defence: never a traceback
                 await to_response(exc)(scope, receive, send)
 

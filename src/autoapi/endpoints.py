@@ -293,4 +293,5 @@ def _ref_to(spec: ModelSpec, ident: Any) -> DBRef:
 
 
 def _location(request: Request, doc: Document) -> str:
-    return f"{str(request.url.replace(query='')).rstrip('/')}/{quote(str(doc.id), safe='')}"
+    url = str(request.url).partition("?")[0]  # a `?` in the path is escaped: this is the query
+    return f"{url.rstrip('/')}/{quote(str(doc.id), safe='')}"

@@ -207,7 +207,12 @@ def inspect_model(
 
 def id_annotation(model: type[Document]) -> Any:
     """The type of the model's `_id` (ObjectId unless the model declares another)."""
-    return _unwrap_optional(model.model_fields["id"].annotation)
+    if model not in _ID_TYPES:  # read on every create and link; a model's fields stay
+        _ID_TYPES[model] = _unwrap_optional(model.model_fields["id"].annotation)
+    return _ID_TYPES[model]
+
+
+_ID_TYPES: dict[type[Document], Any] = {}
 
 
 def collection_name(model: type[Document]) -> str:

@@ -5,7 +5,6 @@ One `$in` query per link path of the body (its ids only), run together, never on
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +13,7 @@ from bson import DBRef
 from autoapi import store
 from autoapi.errors import echo, unprocessable
 from autoapi.introspect import LinkSpec, ModelSpec
+from autoapi.together import together
 
 
 def link_targets(spec: ModelSpec, data: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -33,8 +33,8 @@ async def check_links(spec: ModelSpec, data: Mapping[str, Any]) -> None:
     wanted = link_targets(spec, data)
     if not wanted:
         return
-    found = await asyncio.gather(
-        *(store.existing_ids(spec.links[key].target, ids) for key, ids in wanted.items())
+    found = await together(
+        [store.existing_ids(spec.links[key].target, ids) for key, ids in wanted.items()]
     )
     errors = []
     for (key, ids), present in zip(wanted.items(), found, strict=True):

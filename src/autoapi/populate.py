@@ -10,7 +10,6 @@ same depth that point at the same model share one query (`author,coauthor` → o
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ from bson import DBRef
 from autoapi import store
 from autoapi.introspect import ModelSpec
 from autoapi.roundtrips import note_populated
+from autoapi.together import together
 
 Raw = Mapping[str, Any]
 Loaded = dict[str, dict[Any, Raw]]  # link path → target `_id` → stored target document
@@ -99,8 +99,8 @@ async def _fetch_grouped(
         if ids:
             ids_by_model.setdefault(model, {}).update(dict.fromkeys(ids))
     models = list(ids_by_model)
-    found = await asyncio.gather(
-        *(store.fetch_by_ids(model, list(ids_by_model[model])) for model in models)
+    found = await together(
+        [store.fetch_by_ids(model, list(ids_by_model[model])) for model in models]
     )
     note_populated(sum(map(len, found)))
     return dict(zip(models, found, strict=True))

@@ -36,7 +36,7 @@ from autoapi.store.base import (
     Stored,
 )
 from autoapi.store.calls import db_problem, deadline, duplicate, time_left_ms, unavailable
-from autoapi.store.encoding import EncodingPlan, encode_document, encode_value
+from autoapi.store.encoding import EncodingPlan, encode_document, encode_value, stored_as_encoded
 from autoapi.store.reads import (
     count,
     encode_filter,
@@ -110,6 +110,7 @@ __all__ = [
     "is_find",
     "new_find",
     "scoped",
+    "stored_as_encoded",
     "supports_transactions",
     "time_left_ms",
     "transaction",

@@ -44,8 +44,7 @@ def encode_document(doc: Document) -> Raw:
     The same result as Beanie's `Encoder().encode(doc)`, several times faster: the per-model
     facts Beanie looks up on every call are read once, and plain values skip its encoder table.
     """
-    model = type(doc)
-    plan = _PLANS[model] if model in _PLANS else _PLANS.setdefault(model, _plan(model))
+    plan = _plan_of(type(doc))
     if plan is None:
         return _ENCODER.encode(doc)  # type: ignore[no-any-return]
     out: Raw = {}
@@ -59,10 +58,27 @@ def encode_document(doc: Document) -> Raw:
     return out
 
 
+def stored_as_encoded(model: type[Document]) -> bool:
+    """Whether Beanie's insert stores exactly `encode_document` of an instance and does
+    nothing else a caller would miss: no nulls dropped, no validation on save, no saved state.
+    """
+    settings = model.get_settings()
+    return (
+        _plan_of(model) is not None
+        and settings.keep_nulls
+        and not settings.validate_on_save
+        and not settings.use_state_management
+    )
+
+
 def _encode_value(value: Any, encode: Callable[[Any], Any]) -> Any:
     if type(value) is list and all(type(item) in _PLAIN_STORED for item in value):
         return list(value)
     return encode(value)
+
+
+def _plan_of(model: type[Document]) -> EncodingPlan | None:
+    return _PLANS[model] if model in _PLANS else _PLANS.setdefault(model, _plan(model))
 
 
 def _plan(model: type[Document]) -> EncodingPlan | None:

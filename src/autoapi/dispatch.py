@@ -1,0 +1,54 @@
+"""Routing by the first path segment: a request is matched against its collection's
+routes only, not against every route of every model in turn.
+
+Starlette's `Router` tries its routes in order, each a regular expression; with every
+model's four or more routes in one list, the cost of finding a route grows with the
+number of models. Here the first segment picks the routes of the collection it names,
+and only what they do not match goes to the router of all routes (docs, metrics, 404),
+so every answer is the one that router alone would give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from starlette.routing import BaseRoute, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+
+class Dispatch:
+    """An ASGI app over `router` (all routes) and `groups` (first segment → its routes)."""
+
+    def __init__(self, router: Router, groups: Mapping[str, Sequence[BaseRoute]]) -> None:
+        self.router = router
+        self.by_segment: dict[str, ASGIApp] = {
+            segment: Router(routes=list(routes), default=router)
+            for segment, routes in groups.items()
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope.setdefault("router", self.router)  # what `url_for` reads, as without this
+        app = self.by_segment.get(first_segment(scope), self.router)
+        await app(scope, receive, send)
+
+
+def first_segment(scope: Scope) -> str:
+    """The first segment of the path below the mount (`books` of `/api/books/1`)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return path[1:].partition("/")[0]
+
+
+def grouped(routes: Iterable[BaseRoute]) -> dict[str, list[BaseRoute]]:
+    """Routes by the literal first segment of their path, in their order; none at all when
+    a route's path starts with a parameter (it must be tried in its place for every path)."""
+    groups: dict[str, list[BaseRoute]] = {}
+    for route in routes:
+        path = getattr(route, "path", "")
+        segment = path[1:].partition("/")[0]
+        if not path.startswith("/") or not segment or "{" in segment:
+            return {}
+        groups.setdefault(segment, []).append(route)
+    return groups
