@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from bench import build_time, compare, load
+from bench import build_time, compare, load, routing
 
 pytestmark = pytest.mark.bench
 
@@ -25,6 +25,13 @@ def test_build_time_quick_prints_its_table(capsys: pytest.CaptureFixture[str]) -
     out = capsys.readouterr().out
     assert "AutoAPI(models=...), first build" in out
     assert "the 200 ms target" in out
+
+
+def test_routing_quick_prints_a_row_per_model_count(capsys: pytest.CaptureFixture[str]) -> None:
+    assert routing.main(["--quick"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| models | routes |")
+    assert [row.split("|")[1].strip() for row in rows[1:]] == ["2", "10"]
 
 
 @pytest.mark.parametrize("tool", ["wrk", "httpx"])
