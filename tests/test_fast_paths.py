@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
-from beanie import Document, Link, init_beanie
+from beanie import Document, Link, PydanticObjectId, init_beanie
 from beanie.odm.utils.dump import get_dict
 from bson import DBRef, ObjectId
 from pydantic import BaseModel, Field
@@ -164,6 +164,7 @@ async def test_an_insert_stores_what_beanies_insert_stores(database: Any) -> Non
     for mine, theirs in pairs:  # type: ignore[assignment]
         await store.insert(mine)
         await theirs.insert()
+        assert type(mine.id) is type(theirs.id) is PydanticObjectId
         coll = store.collection(type(mine))
         stored = await coll.find_one({"_id": mine.id})
         expected = await coll.find_one({"_id": theirs.id})

@@ -6,14 +6,16 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from beanie import Document
+from beanie import Document, PydanticObjectId
 from beanie.odm.actions import ActionDirections, ActionRegistry, EventTypes
+from bson import ObjectId
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import (
     BulkWriteError,
     DuplicateKeyError,
 )
 
+from autoapi.introspect import id_annotation
 from autoapi.roundtrips import tally
 from autoapi.store import scope, transactions
 from autoapi.store.base import DUPLICATE_KEY, Raw
@@ -47,8 +49,10 @@ async def insert(doc: Document, *, session: Any = None) -> Document:
     if raw.get("_id") is None:
         raw.pop("_id", None)
     result = await _run(lambda: coll.insert_one(raw, **given), model=model)
-    if doc.id is None:
-        doc.id = result.inserted_id
+    if doc.id is None:  # as Beanie sets it: of the model's id type
+        made = result.inserted_id
+        ours = type(made) is ObjectId and id_annotation(model) is PydanticObjectId
+        doc.id = PydanticObjectId(made) if ours else made
     await _actions(doc, EventTypes.INSERT, ActionDirections.AFTER)
     return doc
 
