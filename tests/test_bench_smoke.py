@@ -5,7 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from bench import build_time, compare, load, routing
+from bench import build_time, compare, load, overhead, routing
+from bench.models import Book
+
+from autoapi.store import scope
 
 pytestmark = pytest.mark.bench
 
@@ -32,6 +35,20 @@ def test_routing_quick_prints_a_row_per_model_count(capsys: pytest.CaptureFixtur
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| models | routes |")
     assert [row.split("|")[1].strip() for row in rows[1:]] == ["2", "10"]
+
+
+def test_overhead_quick_prints_every_row_and_puts_the_driver_back(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    real = scope.base_collection
+    assert overhead.main(["--quick"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| request | autoapi µs | hand-written µs | limit µs |")
+    labels = [row.split("|")[1].strip() for row in rows[1:]]
+    assert labels == ["page of 10, count=none", "page of 100, count=none", "page of 100",
+                      "get one", "create one"]
+    assert scope.base_collection is real
+    assert "get_pymongo_collection" not in vars(Book)
 
 
 @pytest.mark.parametrize("tool", ["wrk", "httpx"])
