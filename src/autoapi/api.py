@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -18,7 +18,16 @@ from starlette.types import Receive, Scope, Send
 from autoapi import policy as policies
 from autoapi import store
 from autoapi.audit import Auditor, Sink
-from autoapi.dispatch import Dispatch, grouped
+from autoapi.dispatch import (
+    Dispatch,
+    Endpoint,
+    Handler,
+    bind,
+    grouped,
+    head_of,
+    no_content,
+    not_found,
+)
 from autoapi.docs import doc_routes
 from autoapi.endpoints import Context, Endpoints
 from autoapi.errors import ProblemError, problem_response, to_response
@@ -34,16 +43,23 @@ from autoapi.listing import Listing
 from autoapi.metrics import Metrics
 from autoapi.modelschema import SchemaOptions
 from autoapi.openapi import OpenAPIInfo, openapi_document
-from autoapi.pages import COUNT_MODES, CountMode
+from autoapi.options import (
+    check_batch,
+    check_count,
+    check_limits,
+    check_methods,
+    check_models,
+    model_name_key,
+)
+from autoapi.pages import CountMode
 from autoapi.render import Renderer
 from autoapi.requestid import echoing, get_logger, request_id
-from autoapi.routes import METHODS, OPT_IN_METHODS, Shape, of_shape
+from autoapi.routes import METHODS, Shape, of_shape
 from autoapi.schemas import build_schema_set
 from autoapi.validation import RouteValidator, guard
 
 logger = get_logger()
 
-Handler = Callable[[Request], Awaitable[Response]]
 CheckAuth = Callable[[Request], Any]
 
 
@@ -80,13 +96,13 @@ class AutoAPI:
         require_if_match: bool = False,
         max_batch: int = 1000,
     ) -> None:
-        self.models = _check_models(models)
-        self.methods = _check_methods(methods)
+        self.models = check_models(models)
+        self.methods = check_methods(methods)
         default_limit = min(100, max_limit) if default_limit is None else default_limit
-        _check_limits(default_limit, max_limit)
+        check_limits(default_limit, max_limit)
         self.max_time_ms = max_time_ms
         self.check_auth = check_auth
-        self.model_name_key = _model_name_key(expose_model_name)
+        self.model_name_key = model_name_key(expose_model_name)
         specs = _all_specs(self.models)
         hooks = {model: find_hooks(model) for model in specs}
         self.policy = policy
@@ -95,9 +111,8 @@ class AutoAPI:
         self.renderer = Renderer(specs, hooks, expose_version_key, self.model_name_key)
         self.auditor = None if audit is None else Auditor(audit, self.renderer.render_stored)
         self.metrics = Metrics() if metrics else None
-        listing = Listing(default_limit, max_limit, _check_count(count), max_count)
-        if max_batch < 1:
-            raise ValueError("max_batch must be at least 1")
+        listing = Listing(default_limit, max_limit, check_count(count), max_count)
+        check_batch(max_batch)
         self.context = Context(
             specs,
             hooks,
@@ -121,7 +136,7 @@ class AutoAPI:
             self.resources, specs, schemas, schema_dir, self.schema_options
         )
         self.info = OpenAPIInfo(title, version, dict(security or {}))
-        self.router = Router(routes=self._routes(), default=_not_found)
+        self.router = Router(routes=self._routes(), default=not_found)
         self.dispatch = Dispatch(self.router, grouped(self.router.routes))
 
     @property
@@ -188,12 +203,12 @@ class AutoAPI:
         # `list` on the child.
         (fwd_kind,), (rev_kind,) = of_shape("forward"), of_shape("reverse")
         for fwd in resource.forward:
-            handler = _bind(getattr(ep, fwd_kind.handler), fwd)
+            handler = bind(getattr(ep, fwd_kind.handler), fwd)
             needs = ((model, "get"), (fwd.link.target, "get"))
             handlers = {fwd_kind.method: (fwd_kind.http, handler)}
             routes.append(self._route(f"{path}/{{id}}/{fwd.name}", handlers, model, needs))
         for rev in resource.reverse:
-            handler = _bind(getattr(ep, rev_kind.handler), rev)
+            handler = bind(getattr(ep, rev_kind.handler), rev)
             needs = ((model, "get"), (rev.child, "list"))
             handlers = {rev_kind.method: (rev_kind.http, handler)}
             routes.append(self._route(f"{path}/{{id}}/{rev.name}", handlers, model, needs))
@@ -224,7 +239,7 @@ class AutoAPI:
         handlers = {verb: fn for name, (verb, fn) in by_name.items() if name in self.methods}
         grants = {verb: needs or ((model, name),) for name, (verb, _) in by_name.items()}
         if "GET" in handlers:
-            handlers["HEAD"] = _head(handlers["GET"])
+            handlers["HEAD"] = head_of(handlers["GET"])
             grants["HEAD"] = grants["GET"]
         allow = ", ".join([*handlers, "OPTIONS"] if "options" in self.methods else handlers)
         if "options" in self.methods:
@@ -253,7 +268,7 @@ class AutoAPI:
             if self.metrics is None
             else self.metrics.instrument(endpoint, collection_name(model), path)
         )
-        return Route(path, _Dispatch(counted), methods=None)
+        return Route(path, Endpoint(counted), methods=None)
 
     async def _options(
         self,
@@ -264,9 +279,9 @@ class AutoAPI:
     ) -> Response:
         """204 with `Allow`: the enabled methods the policy grants to this request."""
         if self.policy is None:
-            return await _options(allow)
+            return await no_content(allow)
         granted = [m for m in handlers if await policies.granted(request, grants[m])]
-        return await _options(", ".join(granted))
+        return await no_content(", ".join(granted))
 
     async def _authorized(self, request: Request) -> Response | None:
         """Run `check_auth` before anything else (the body is still unread).
@@ -287,83 +302,6 @@ class AutoAPI:
         if result is False:  # fail closed on a check that answers with a bool
             return problem_response(401, "Not authorized")
         return result if isinstance(result, Response) else None
-
-
-class _Dispatch:
-    """An ASGI endpoint for every method; Starlette limits plain functions to GET."""
-
-    def __init__(self, endpoint: Handler) -> None:
-        self.endpoint = endpoint
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self.endpoint(Request(scope, receive))
-        await response(scope, receive, send)
-
-
-def _bind(fn: Callable[[Request, Any], Awaitable[Response]], ref: Any) -> Handler:
-    async def handler(request: Request) -> Response:
-        return await fn(request, ref)
-
-    return handler
-
-
-def _head(get: Handler) -> Handler:
-    async def head(request: Request) -> Response:
-        response = await get(request)
-        response.body = b""  # headers (Content-Length included) stay those of the GET
-        return response
-
-    return head
-
-
-async def _options(allow: str) -> Response:
-    return Response(status_code=204, headers={"Allow": allow})
-
-
-async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
-    await problem_response(404, "no route here")(scope, receive, send)
-
-
-def _check_models(models: Sequence[type[Document]]) -> tuple[type[Document], ...]:
-    if isinstance(models, (str, bytes)) or not isinstance(models, Iterable):
-        raise TypeError("models must be a list of Beanie Document classes")
-    out = tuple(models)
-    for model in out:
-        if not (isinstance(model, type) and issubclass(model, Document)):
-            raise TypeError(f"{model!r} is not a Beanie Document class")
-    if not out:
-        raise ValueError("models must name at least one Beanie Document class")
-    return out
-
-
-def _check_methods(methods: Iterable[str]) -> frozenset[str]:
-    if isinstance(methods, str):
-        raise TypeError("methods must be a list of method names, not a string")
-    out = frozenset(methods)
-    known = (*METHODS, *OPT_IN_METHODS)
-    unknown = sorted(out - set(known))
-    if unknown:
-        raise ValueError(f"unknown method name(s) {unknown}; choose from {list(known)}")
-    return out
-
-
-def _check_count(mode: str) -> CountMode:
-    if mode not in COUNT_MODES:
-        raise ValueError(f"count must be one of {list(COUNT_MODES)}, not {mode!r}")
-    return mode  # type: ignore[return-value]
-
-
-def _check_limits(default_limit: int, max_limit: int) -> None:
-    if not 1 <= default_limit <= max_limit:
-        raise ValueError("need 1 <= default_limit <= max_limit")
-
-
-def _model_name_key(option: bool | str) -> str | None:
-    if isinstance(option, str):
-        if not option:
-            raise ValueError("expose_model_name must be a non-empty string or a bool")
-        return option
-    return "__modelName" if option else None
 
 
 def _all_specs(models: Iterable[type[Document]]) -> dict[type[Document], ModelSpec]:

@@ -1,6 +1,8 @@
-"""Routing by the first path segment: a request is matched against its collection's
-routes only, not against every route of every model in turn.
+"""How a request reaches its handler: routing by the first path segment, and the ASGI
+endpoints the generated routes are made of.
 
+A request is matched against its collection's routes only, not against every route of
+every model in turn.
 Starlette's `Router` tries its routes in order, each a regular expression; with every
 model's four or more routes in one list, the cost of finding a route grows with the
 number of models. Here the first segment picks the routes of the collection it names,
@@ -10,10 +12,17 @@ so every answer is the one that router alone would give.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from autoapi.errors import problem_response
+
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 class Dispatch:
@@ -52,3 +61,45 @@ def grouped(routes: Iterable[BaseRoute]) -> dict[str, list[BaseRoute]]:
             return {}
         groups.setdefault(segment, []).append(route)
     return groups
+
+
+# -- from a route to its handler --------------------------------------------------------
+
+
+class Endpoint:
+    """An ASGI endpoint for every method; Starlette limits plain functions to GET."""
+
+    def __init__(self, endpoint: Handler) -> None:
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.endpoint(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+def bind(fn: Callable[[Request, Any], Awaitable[Response]], ref: Any) -> Handler:
+    """A handler that calls `fn` with the route's reference (a forward or reverse link)."""
+
+    async def handler(request: Request) -> Response:
+        return await fn(request, ref)
+
+    return handler
+
+
+def head_of(get: Handler) -> Handler:
+    """HEAD: the GET handler's answer without its body."""
+
+    async def head(request: Request) -> Response:
+        response = await get(request)
+        response.body = b""  # headers (Content-Length included) stay those of the GET
+        return response
+
+    return head
+
+
+async def no_content(allow: str) -> Response:
+    return Response(status_code=204, headers={"Allow": allow})
+
+
+async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    await problem_response(404, "no route here")(scope, receive, send)
