@@ -29,15 +29,13 @@ Safe choices where MongoDB would be lenient:
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
 from autoapi.coerce import CoercionError, coerce_json
-from autoapi.errors import ProblemError, bad_request
+from autoapi.errors import bad_request
 from autoapi.introspect import FieldSpec, ModelSpec
 from autoapi.limits import (
     LIMITS,
@@ -51,6 +49,8 @@ from autoapi.limits import (
 )
 from autoapi.paths import check_text, field_path, shown
 from autoapi.patterns import REGEX_FLAGS, check_pattern, parse_match
+from autoapi.wherejson import INT64_MAX, INT64_MIN, load_where
+from autoapi.wherejson import where_problem as _where
 
 __all__ = [
     "LIMITS",
@@ -100,10 +100,6 @@ OPERATORS: Final[Mapping[str, Kind]] = MappingProxyType(
     }
 )
 
-INT64_MIN: Final = -(2**63)
-INT64_MAX: Final = 2**63 - 1
-
-
 # --- public API -------------------------------------------------------------------------
 
 
@@ -114,7 +110,7 @@ def parse_where(spec: ModelSpec, raw: str, budget: QueryBudget | None = None) ->
     """
     budget = budget if budget is not None else QueryBudget()
     budget.spend_bytes("where", raw)
-    data = _load(raw)
+    data = load_where(raw)
     if not isinstance(data, dict):
         raise _where(f"must be a JSON object, got {_json_type(data)}")
     return _filter(spec, data, budget)
@@ -128,87 +124,6 @@ def search_clause(raw: str) -> dict[str, Any]:
         raise bad_request("search", f"the search text is longer than {MAX_SEARCH} characters")
     check_text("search", raw)
     return {"$text": {"$search": raw}}
-
-
-# --- loading the JSON -------------------------------------------------------------------
-
-
-def _where(message: str) -> ProblemError:
-    return bad_request("where", message)
-
-
-def _load(raw: str) -> Any:
-    if _nesting(raw) > MAX_DEPTH:
-        raise _where(f"nested deeper than the limit of {MAX_DEPTH} levels")
-    try:
-        return json.loads(
-            raw,
-            parse_int=_parse_int,
-            parse_float=_parse_float,
-            parse_constant=_parse_constant,
-            object_pairs_hook=_object,
-        )
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
-        raise _where(f"invalid JSON: {exc}") from None
-
-
-def _nesting(raw: str) -> int:
-    """How deeply objects and arrays nest in `raw`, found without parsing it."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in raw:
-        if in_string:
-            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_DEPTH:
-                break
-        elif char in "]}":
-            depth -= 1
-    return deepest
-
-
-def _parse_int(text: str) -> int:
-    value = int(text) if len(text) <= 20 else INT64_MAX + 1
-    if not INT64_MIN <= value <= INT64_MAX:
-        raise _where(f"the number {text[:24]} does not fit in a 64-bit integer")
-    return value
-
-
-def _parse_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _where(f"the number {text[:24]} is out of range")
-    return value
-
-
-def _parse_constant(text: str) -> Any:
-    raise _where(f"{text} is not a valid JSON number")
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        check_text("where", key)
-        if "\x00" in key:
-            raise _where("a key contains a NUL character")
-        if key in out:
-            raise _where(f"duplicate key {shown(key)}")
-        _check_strings(value)
-        out[key] = value
-    return out
-
-
-def _check_strings(value: Any) -> None:
-    """Strings directly in a value or its arrays (objects were checked by their own hook)."""
-    if isinstance(value, str):
-        check_text("where", value)
-    elif isinstance(value, list):
-        for item in value:
-            _check_strings(item)
 
 
 # --- walking the filter -----------------------------------------------------------------
