@@ -32,13 +32,7 @@ from autoapi.docs import doc_routes
 from autoapi.endpoints import Context, Endpoints
 from autoapi.errors import ProblemError, problem_response, to_response
 from autoapi.hooks import Hooks, call, find_hooks
-from autoapi.introspect import (
-    ModelSpec,
-    Resource,
-    build_resources,
-    collection_name,
-    inspect_model,
-)
+from autoapi.introspect import ModelSpec, collection_name, inspect_model
 from autoapi.listing import Listing
 from autoapi.metrics import Metrics
 from autoapi.modelschema import SchemaOptions
@@ -54,6 +48,7 @@ from autoapi.options import (
 from autoapi.pages import CountMode
 from autoapi.render import Renderer
 from autoapi.requestid import echoing, get_logger, request_id
+from autoapi.resources import Resource, build_resources
 from autoapi.routes import METHODS, Shape, of_shape
 from autoapi.schemas import build_schema_set
 from autoapi.validation import RouteValidator, guard

@@ -20,12 +20,13 @@ from autoapi import policy as policies
 from autoapi.bodies import CHECK_BODY, Body, read_bodies, read_body
 from autoapi.errors import ProblemError, not_found, unprocessable, validation_errors
 from autoapi.hooks import CREATED, SAVED, Hooks, call, created
-from autoapi.introspect import ForwardRef, ModelSpec, Resource, ReverseRef
+from autoapi.introspect import ModelSpec
 from autoapi.links import check_links
 from autoapi.listing import Listing, list_response
 from autoapi.preconditions import guard_write, not_modified, require_if_match, tag_of, tagged
 from autoapi.query import parse_populate
 from autoapi.render import Renderer
+from autoapi.resources import ForwardRef, Resource, ReverseRef
 from autoapi.serialize import JSONResponse
 from autoapi.upsert import parse_mode
 from autoapi.validation import check_query, shaped

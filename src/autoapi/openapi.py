@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from autoapi.components import Components
-from autoapi.introspect import ForwardRef, ModelSpec, Resource, ReverseRef
+from autoapi.introspect import ModelSpec
 from autoapi.openapi_parts import (
     JSON,
     LIST_PARAMETERS,
@@ -32,6 +32,7 @@ from autoapi.openapi_parts import (
     snake,
     wrap_ref_siblings,
 )
+from autoapi.resources import ForwardRef, Resource, ReverseRef
 from autoapi.routes import RouteKind, Shape, of_shape
 from autoapi.schemas import RouteSchemas
 

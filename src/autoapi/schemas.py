@@ -24,8 +24,8 @@ from referencing import Registry
 from referencing.exceptions import Unresolvable
 
 from autoapi.introspect import ModelSpec
-from autoapi.introspect import Resource as ApiResource
 from autoapi.modelschema import SchemaOptions, route_defaults
+from autoapi.resources import Resource as ApiResource
 from autoapi.routes import ROUTE_KEYS
 from autoapi.schemautil import DATA_KEYWORDS, resource
 
