@@ -31,6 +31,7 @@ from beanie import Document
 from bson import DBRef, ObjectId
 from starlette.types import ASGIApp
 
+from autoapi import store
 from autoapi.store import scope
 from bench.apps import autoapi_app, handwritten_app
 from bench.data import open_backend, seed
@@ -102,7 +103,7 @@ async def stubbed(n_books: int) -> AsyncIterator[tuple[str, str]]:
     stubs: dict[str, Stub] = {}
     for model in (Book, Author):
         name = model.get_settings().name
-        found = await model.get_pymongo_collection().find({}).sort("_id", 1).to_list(None)
+        found = await scope.base_collection(model).find({}).sort("_id", 1).to_list(None)
         stubs[name] = Stub(name, [_as_decoded(doc) for doc in found])
     real = scope.base_collection
     scope.base_collection = lambda model: stubs[model.get_settings().name]  # type: ignore[assignment]
@@ -113,11 +114,15 @@ async def stubbed(n_books: int) -> AsyncIterator[tuple[str, str]]:
     finally:
         scope.base_collection = real  # type: ignore[assignment]
         for model in (Book, Author):
-            del model.get_pymongo_collection  # Beanie's own, inherited, again
+            delattr(model, _BEANIE_COLLECTION)  # Beanie's own, inherited, again
+
+
+# what Beanie's own queries and inserts ask for the driver collection
+_BEANIE_COLLECTION = "get_pymongo_collection" if store.BEANIE_2 else "get_motor_collection"
 
 
 def _point_beanie_at(model: type[Document], stub: Stub) -> None:
-    model.get_pymongo_collection = classmethod(lambda cls: stub)  # type: ignore[method-assign,assignment]
+    setattr(model, _BEANIE_COLLECTION, classmethod(lambda cls: stub))
 
 
 async def call(app: ASGIApp, row: Row) -> int:
