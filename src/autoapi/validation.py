@@ -23,7 +23,8 @@ from starlette.responses import Response
 from autoapi.bodies import CHECK_BODY
 from autoapi.errors import ProblemError, not_found, unprocessable
 from autoapi.messages import schema_message
-from autoapi.schemas import RouteSchemas, validator_class
+from autoapi.schemachecks import validator_class
+from autoapi.schemas import RouteSchemas
 from autoapi.schemautil import Pair, flatten, item_pairs, property_pairs, resource, types_of
 from autoapi.whitelist import Whitelist, apply
 
