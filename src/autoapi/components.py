@@ -13,12 +13,12 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
+from autoapi.formschema import form_schema
 from autoapi.introspect import LinkSpec, ModelSpec
 from autoapi.modelschema import (
     body_schema,
     document_schema,
     field_paths,
-    form_schema,
     id_schema,
     link_output,
     link_paths,
