@@ -23,6 +23,7 @@ from autoapi.modelschema import (
     link_output,
     link_paths,
 )
+from autoapi.openapi_params import array_parameter, path_id, shared_parameters
 from autoapi.openapi_parts import (
     BATCH_CONFLICT,
     COUNT_MODE,
@@ -32,11 +33,8 @@ from autoapi.openapi_parts import (
     PROBLEM,
     SCHEMAS,
     UPSERT_MODE,
-    array_parameter,
     batch_schema,
     page_schema,
-    path_id,
-    shared_parameters,
     strip_keys,
 )
 from autoapi.schemautil import rewrite_refs

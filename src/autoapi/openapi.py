@@ -18,16 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from autoapi.components import Components
 from autoapi.introspect import ModelSpec
+from autoapi.openapi_params import LIST_PARAMETERS, param_ref
 from autoapi.openapi_parts import (
     JSON,
-    LIST_PARAMETERS,
     SCHEMAS,
     batch_schema,
     error_responses,
     json_response,
     links_schema,
     one_or_many,
-    param_ref,
     phrase,
     snake,
     wrap_ref_siblings,

@@ -1,4 +1,4 @@
-"""The fixed pieces of the OpenAPI document: shared parameters, headers, errors, pages.
+"""The fixed pieces of the OpenAPI document: problems, headers, error answers, pages.
 
 Everything here is pure data or a pure function of it; `openapi.py` assembles the pieces
 per model and route.
@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import copy
 import http
-import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from autoapi.modelschema import SchemaOptions
-from autoapi.query import MAX_OFFSET
 from autoapi.routes import RouteKind
 from autoapi.schemautil import DATA_KEYWORDS
 
@@ -136,95 +133,6 @@ _ERROR_TEXT = {
     412: "Precondition Failed: the stored document no longer has that ETag",
     428: "Precondition Required: send If-Match",
 }
-# valid on every model: Swagger UI sends the example when trying an operation out
-WHERE_EXAMPLE = {"_id": {"$exists": True}}
-
-
-def shared_parameters(options: SchemaOptions) -> dict[str, Schema]:
-    """The parameters every list route (and the conditional writes) share."""
-    return {
-        # No `default`: generated clients would always send it, and `offset` with `cursor`
-        # is a 400.
-        "offset": _query(
-            "offset", "Documents to skip (default 0); not with `cursor`.", _integer(0, MAX_OFFSET)
-        ),
-        "limit": _query(
-            "limit",
-            f"Page size (default {options.default_limit}).",
-            _integer(1, options.max_limit),
-        ),
-        "filter": _query(
-            "filter",
-            "`field=value` equality, AND-ed when repeated; `field` alone means `field=true`.",
-            _strings(),
-            explode=True,
-        ),
-        "where": {
-            "name": "where",
-            "in": "query",
-            "description": "A MongoDB filter as a JSON object, using only $eq $gt $gte $in $lt "
-            "$lte $ne $nin $and $not $nor $or $exists $regex $options.",
-            # JSON text in a string: generators that cannot read `content` parameters get one
-            "schema": {
-                "type": "string",
-                "contentMediaType": JSON,
-                "contentSchema": {"type": "object"},
-            },
-            "example": json.dumps(WHERE_EXAMPLE),
-        },
-        "match": _query(
-            "match",
-            "`field=pattern`: a regular expression, on text fields only; `(?i)` first "
-            "ignores case.",
-            _strings(),
-            explode=True,
-        ),
-        "search": _query("search", "Full-text search (needs a text index).", {"type": "string"}),
-        "cursor": _query(
-            "cursor",
-            "The `next` or `prev` token of a previous page: the page after (or before) it.",
-            {"type": "string"},
-        ),
-        "count": _query(
-            "count",
-            "How `total` is computed: exactly, estimated (only without a filter), or not at all.",
-            {"$ref": SCHEMAS + "CountMode"},
-        ),
-        "If-Match": _header(
-            "If-Match", "Write only if the stored document has one of these ETags."
-        ),
-        "If-None-Match": _header(
-            "If-None-Match",
-            "Answer 304 (no body) if the document still has one of these ETags; "
-            "not with `populate`, whose targets the ETag does not cover.",
-        ),
-        "X-HTTP-Method": {
-            "name": "X-HTTP-Method",
-            "in": "header",
-            "description": "`CoU`: create or update (merge the body's fields into the document "
-            "with its `_id`; null removes a field). `CoR`: create or replace. Either creates "
-            "when no document has that `_id` (201) and writes it when one does (200). The "
-            "value is case-insensitive; a JSON array cannot take it.",
-            "schema": {"$ref": SCHEMAS + "UpsertMode"},
-        },
-    }
-
-
-LIST_PARAMETERS = ("offset", "limit", "filter", "where", "match", "search", "cursor", "count")
-
-
-def array_parameter(name: str, description: str, item_ref: str) -> Schema:
-    """A query parameter listing values of a component enum, comma-joined or repeated."""
-    schema = {"type": "array", "items": {"$ref": SCHEMAS + item_ref}, "uniqueItems": True}
-    return _query(name, description, schema, explode=True)
-
-
-def path_id(schema: Schema) -> Schema:
-    return {"name": "id", "in": "path", "required": True, "schema": schema}
-
-
-def param_ref(name: str) -> Schema:
-    return {"$ref": PARAMETERS + name}
 
 
 def page_schema(item_ref: Schema) -> Schema:
@@ -357,22 +265,3 @@ def strip_keys(node: Any, keys: frozenset[str]) -> Any:
 
 
 NAMED = frozenset({"properties", "patternProperties", "$defs", "dependentSchemas"})
-
-
-def _query(name: str, description: str, schema: Schema, explode: bool = False) -> Schema:
-    out: Schema = {"name": name, "in": "query", "description": description, "schema": schema}
-    if explode:
-        out.update(style="form", explode=True)
-    return out
-
-
-def _header(name: str, description: str) -> Schema:
-    return {"name": name, "in": "header", "description": description, "schema": {"type": "string"}}
-
-
-def _integer(low: int, high: int) -> Schema:
-    return {"type": "integer", "minimum": low, "maximum": high}
-
-
-def _strings() -> Schema:
-    return {"type": "array", "items": {"type": "string"}}
