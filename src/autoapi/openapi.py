@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from autoapi.components import Components
 from autoapi.introspect import ModelSpec
-from autoapi.openapi_params import LIST_PARAMETERS, param_ref
+from autoapi.openapi_params import LIST_PARAMETERS, entry_parameters, param_ref
 from autoapi.openapi_parts import (
     JSON,
     SCHEMAS,
@@ -32,7 +32,7 @@ from autoapi.openapi_parts import (
     wrap_ref_siblings,
 )
 from autoapi.resources import ForwardRef, Resource, ReverseRef
-from autoapi.routes import RouteKind, Shape, of_shape
+from autoapi.routes import DESCRIPTIONS, FIXED_ANSWERS, SUCCESS, RouteKind, Shape, of_shape
 from autoapi.schemas import RouteSchemas
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ class Builder:
             "operationId": f"{kind.verb}_{noun}",
             "tags": [spec.collection],
             "summary": kind.summary.format(model=spec.name),
-            "description": _DESCRIPTIONS[kind.method].format(
+            "description": DESCRIPTIONS[kind.method].format(
                 model=spec.name, most=self.api.context.max_batch
             ),
         }
@@ -175,11 +175,12 @@ class Builder:
         out: list[Schema] = []
         if kind.shape == "item":
             params = route.params if route is not None and "params" in given else None
-            out += (
-                _parameters(self.hoist(params, ""), None) if params else [param_ref(f"{name}.id")]
-            )
+            if params:
+                out += entry_parameters(self.hoist(params, ""), None)
+            else:
+                out.append(param_ref(f"{name}.id"))
         if route is not None and "querystring" in given:
-            out += _parameters(None, self.hoist(route.querystring, ""))
+            out += entry_parameters(None, self.hoist(route.querystring, ""))
         elif kind.method == "list":
             out += self._list_parameters(spec)
         elif kind.method in BULK:
@@ -218,8 +219,8 @@ class Builder:
     def _successes(
         self, spec: ModelSpec, kind: RouteKind, route: RouteSchemas | None, given: frozenset[str]
     ) -> Schema:
-        status, role, headers = _SUCCESS[kind.method]
-        fixed = _FIXED_ANSWERS.get(kind.method)
+        status, role, headers = SUCCESS[kind.method]
+        fixed = FIXED_ANSWERS.get(kind.method)
         schema = {"$ref": COMPONENTS + fixed} if fixed else self.model_ref(spec, role)
         out = {status: json_response(phrase(status), schema, headers)}
         if route is not None:
@@ -302,69 +303,6 @@ class Builder:
                 **self._errors(kind),
             },
         }
-
-
-# method → (success status, the model's component role, headers)
-_SUCCESS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "list": ("200", "Page", ("Link",)),
-    "get": ("200", "", ("ETag",)),
-    "post": ("201", "", ("Location", "ETag")),
-    "put": ("200", "", ("ETag",)),
-    "patch": ("200", "", ("ETag",)),
-    "delete": ("200", "", ()),
-    "bulk_patch": ("200", "", ()),
-    "bulk_delete": ("200", "", ()),
-}
-# methods whose answer is a fixed component rather than one of the model's
-_FIXED_ANSWERS = {"delete": "Deleted", "bulk_patch": "PatchedMany", "bulk_delete": "DeletedMany"}
-_IF_MATCH = " `If-Match` makes it conditional (412 when the stored ETag differs)."
-_SELECT = (
-    " The documents are those that `filter`, `where` and `match` select (at least one is "
-    "required); more than {most} of them is a 409 and nothing changes."
-)
-_DESCRIPTIONS = {
-    "list": "A page of {model} documents, filtered, sorted and projected by the list options. "
-    "`next` and `prev` are cursors for the pages around it (also in the `Link` header).",
-    "get": "One {model} by id; `If-None-Match` with its ETag answers 304.",
-    "post": "Create a {model} from a JSON (or form) body; answers 201 with its `Location`. "
-    "A JSON array of up to {most} documents creates them all, in order, answering "
-    "`{{items}}`: every item is validated first, and a unique clash stops the batch with a "
-    "409 that says what was written. `X-HTTP-Method: CoU` or `CoR` creates or updates "
-    "(or replaces) the document with the body's `_id`: 201 when created, 200 when it existed.",
-    "put": "Merge the given fields into the stored {model}; fields not given are kept." + _IF_MATCH,
-    "patch": "Merge the given fields into the stored {model}; fields not given are kept."
-    + _IF_MATCH,
-    "delete": "Delete one {model}." + _IF_MATCH,
-    "bulk_patch": "Set the body's fields on every selected {model}; each resulting document "
-    "is validated first." + _SELECT,
-    "bulk_delete": "Delete every selected {model}." + _SELECT,
-}
-
-
-def _parameters(params: Any, query: Any) -> list[Schema]:
-    out = [_parameter(name, "path", schema, True) for name, schema in _properties(params).items()]
-    required = query.get("required", []) if isinstance(query, dict) else []
-    out += [
-        _parameter(name, "query", schema, name in required)
-        for name, schema in _properties(query).items()
-    ]
-    return out
-
-
-def _parameter(name: str, where: str, schema: Any, required: bool) -> Schema:
-    schema = copy.deepcopy(schema)
-    out: Schema = {"name": name, "in": where, "required": required or where == "path"}
-    if isinstance(schema, dict) and isinstance(schema.get("description"), str):
-        out["description"] = schema.pop("description")
-    out["schema"] = schema
-    if isinstance(schema, dict) and schema.get("type") == "array":
-        out.update(style="form", explode=True)
-    return out
-
-
-def _properties(schema: Any) -> dict[str, Any]:
-    props = schema.get("properties") if isinstance(schema, dict) else None
-    return dict(props) if isinstance(props, dict) else {}
 
 
 def _version() -> str:

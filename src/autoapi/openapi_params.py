@@ -3,7 +3,9 @@ conditional write share (components), and the per-model path id and enum lists."
 
 from __future__ import annotations
 
+import copy
 import json
+from typing import Any
 
 from autoapi.modelschema import SchemaOptions
 from autoapi.openapi_parts import JSON, PARAMETERS, SCHEMAS, Schema
@@ -117,3 +119,30 @@ def _integer(low: int, high: int) -> Schema:
 
 def _strings() -> Schema:
     return {"type": "array", "items": {"type": "string"}}
+
+
+def entry_parameters(params: Any, query: Any) -> list[Schema]:
+    """A schema entry's `params` (path) and `querystring` schemas → OpenAPI parameters."""
+    out = [_parameter(name, "path", schema, True) for name, schema in _properties(params).items()]
+    required = query.get("required", []) if isinstance(query, dict) else []
+    out += [
+        _parameter(name, "query", schema, name in required)
+        for name, schema in _properties(query).items()
+    ]
+    return out
+
+
+def _parameter(name: str, where: str, schema: Any, required: bool) -> Schema:
+    schema = copy.deepcopy(schema)
+    out: Schema = {"name": name, "in": where, "required": required or where == "path"}
+    if isinstance(schema, dict) and isinstance(schema.get("description"), str):
+        out["description"] = schema.pop("description")
+    out["schema"] = schema
+    if isinstance(schema, dict) and schema.get("type") == "array":
+        out.update(style="form", explode=True)
+    return out
+
+
+def _properties(schema: Any) -> dict[str, Any]:
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    return dict(props) if isinstance(props, dict) else {}

@@ -83,3 +83,41 @@ def by_key(key: str) -> RouteKind:
         if route.key == key:
             return route
     raise KeyError(key)
+
+
+# How the OpenAPI document describes each method's operation.
+# method → (success status, the model's component role, headers)
+SUCCESS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "list": ("200", "Page", ("Link",)),
+    "get": ("200", "", ("ETag",)),
+    "post": ("201", "", ("Location", "ETag")),
+    "put": ("200", "", ("ETag",)),
+    "patch": ("200", "", ("ETag",)),
+    "delete": ("200", "", ()),
+    "bulk_patch": ("200", "", ()),
+    "bulk_delete": ("200", "", ()),
+}
+# methods whose answer is a fixed component rather than one of the model's
+FIXED_ANSWERS = {"delete": "Deleted", "bulk_patch": "PatchedMany", "bulk_delete": "DeletedMany"}
+_IF_MATCH = " `If-Match` makes it conditional (412 when the stored ETag differs)."
+_SELECT = (
+    " The documents are those that `filter`, `where` and `match` select (at least one is "
+    "required); more than {most} of them is a 409 and nothing changes."
+)
+DESCRIPTIONS = {
+    "list": "A page of {model} documents, filtered, sorted and projected by the list options. "
+    "`next` and `prev` are cursors for the pages around it (also in the `Link` header).",
+    "get": "One {model} by id; `If-None-Match` with its ETag answers 304.",
+    "post": "Create a {model} from a JSON (or form) body; answers 201 with its `Location`. "
+    "A JSON array of up to {most} documents creates them all, in order, answering "
+    "`{{items}}`: every item is validated first, and a unique clash stops the batch with a "
+    "409 that says what was written. `X-HTTP-Method: CoU` or `CoR` creates or updates "
+    "(or replaces) the document with the body's `_id`: 201 when created, 200 when it existed.",
+    "put": "Merge the given fields into the stored {model}; fields not given are kept." + _IF_MATCH,
+    "patch": "Merge the given fields into the stored {model}; fields not given are kept."
+    + _IF_MATCH,
+    "delete": "Delete one {model}." + _IF_MATCH,
+    "bulk_patch": "Set the body's fields on every selected {model}; each resulting document "
+    "is validated first." + _SELECT,
+    "bulk_delete": "Delete every selected {model}." + _SELECT,
+}
