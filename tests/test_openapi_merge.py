@@ -14,7 +14,16 @@ from pydantic import BaseModel
 from autoapi import AutoAPI, merge_openapi
 from autoapi.merge import merge_documents
 from autoapi.openapi_parts import snake, strip_keys, wrap_ref_siblings
-from autoapi.routes import METHODS, ROUTE_KEYS, ROUTES, by_key, of_shape
+from autoapi.routes import (
+    DESCRIPTIONS,
+    FIXED_ANSWERS,
+    METHODS,
+    ROUTE_KEYS,
+    ROUTES,
+    SUCCESS,
+    by_key,
+    of_shape,
+)
 from tests.models import ALL_MODELS
 
 
@@ -116,3 +125,10 @@ def test_the_route_table_is_consistent() -> None:
     assert len(verbs) == len(set(verbs))
     with pytest.raises(KeyError):
         by_key("routeOptions")
+
+
+def test_every_collection_and_item_route_is_described_and_answers() -> None:
+    methods = {r.method for r in ROUTES if r.shape in ("collection", "item")}
+    assert set(DESCRIPTIONS) == methods
+    assert set(SUCCESS) == methods
+    assert set(FIXED_ANSWERS) <= methods
