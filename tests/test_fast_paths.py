@@ -157,8 +157,10 @@ async def test_an_insert_stores_what_beanies_insert_stores(database: Any) -> Non
     author = Author(firstName="a", lastName="b", birthday=datetime.date(1990, 1, 1))
     await author.insert()
     token = uuid.uuid4()
+    made = datetime.datetime(2024, 5, 6, 7, 8, 9, 123000)  # not each instance's own `now`
     pairs: list[tuple[Document, Document]] = [
-        (Book(title="t", author=author, tags=["x"]), Book(title="t", author=author, tags=["x"])),
+        (Book(title="t", author=author, tags=["x"], created=made),
+         Book(title="t", author=author, tags=["x"], created=made)),
         (Unusual(token=token, books=[]), Unusual(token=token, books=[])),
         (Versioned(name="v"), Versioned(name="v")),
     ]
