@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import time
 import types
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -34,6 +33,7 @@ from starlette.types import ASGIApp
 from autoapi import store
 from autoapi.store import scope
 from bench.apps import autoapi_app, handwritten_app
+from bench.asgi import call, per_call_us
 from bench.data import open_backend, seed
 from bench.limit import limit_app
 from bench.models import Author, Book
@@ -125,33 +125,6 @@ def _point_beanie_at(model: type[Document], stub: Stub) -> None:
     setattr(model, _BEANIE_COLLECTION, classmethod(lambda cls: stub))
 
 
-async def call(app: ASGIApp, row: Row) -> int:
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": row.body, "more_body": False}
-
-    async def send(message: Any) -> None:
-        sent.append(message)
-
-    headers = [(b"host", b"bench")]
-    if row.body:
-        headers.append((b"content-type", b"application/json"))
-    request = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-               "method": row.method, "scheme": "http", "path": row.path,
-               "raw_path": row.path.encode(), "query_string": row.query, "root_path": "",
-               "headers": headers, "client": ("127.0.0.1", 1), "server": ("bench", 80)}
-    await app(request, receive, send)
-    return int(sent[0]["status"])
-
-
-async def per_request_us(app: ASGIApp, row: Row, calls: int) -> float:
-    started = time.process_time()
-    for _ in range(calls):
-        await call(app, row)
-    return (time.process_time() - started) / calls * 1e6
-
-
 def rows(book: str, author: str) -> list[Row]:
     body = orjson.dumps({"title": "t", "isbn": "1", "pages": 3, "author": author})
     return [
@@ -170,12 +143,14 @@ def _spread(values: Sequence[float], digits: int = 0) -> str:
 
 async def measure(row: Row, apps: dict[str, ASGIApp], rounds: int, calls: int) -> str:
     for app in apps.values():
-        assert await call(app, row) in (200, 201), row.label
+        assert await call(app, row.method, row.path, row.query, row.body) in (200, 201), row.label
     times: dict[str, list[float]] = {name: [] for name in apps}
     for turn in range(rounds):
         names = list(apps)[turn % len(apps):] + list(apps)[: turn % len(apps)]
         for name in names:
-            times[name].append(await per_request_us(apps[name], row, calls))
+            times[name].append(
+                await per_call_us(apps[name], calls, row.method, row.path, row.query, row.body)
+            )
     cells = [_spread(times[name]) for name in apps]
     for other in ("hand-written", "limit"):
         cells.append(_spread(_ratios(times["autoapi"], times[other]), 2))

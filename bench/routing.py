@@ -13,41 +13,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import time
 from collections.abc import Sequence
-from typing import Any
-
-from starlette.types import ASGIApp
 
 from autoapi import AutoAPI
+from bench.asgi import call, per_call_us
 from bench.build_time import make_models
 
 COUNTS = (2, 10, 50)
 CALLS = 500
-
-
-async def _call(app: ASGIApp, path: str) -> int:
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Any) -> None:
-        sent.append(message)
-
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
-             "query_string": b"", "root_path": "", "headers": [(b"host", b"x")],
-             "client": ("127.0.0.1", 1), "server": ("x", 80)}
-    await app(scope, receive, send)
-    return int(sent[0]["status"])
-
-
-async def _per_call_us(app: ASGIApp, path: str) -> float:
-    started = time.process_time()
-    for _ in range(CALLS):
-        await _call(app, path)
-    return (time.process_time() - started) / CALLS * 1e6
 
 
 async def measure(count: int, repeat: int) -> tuple[int, float, float]:
@@ -56,11 +29,11 @@ async def measure(count: int, repeat: int) -> tuple[int, float, float]:
     by_segment, every = AutoAPI(models=models), AutoAPI(models=models)
     every.dispatch = every.router  # type: ignore[assignment]
     path = f"/model_{count - 1}/not-an-id"
-    assert await _call(by_segment, path) == await _call(every, path) == 404
+    assert await call(by_segment, "GET", path) == await call(every, "GET", path) == 404
     times: dict[str, list[float]] = {"segment": [], "every": []}
     for _ in range(repeat):
-        times["segment"].append(await _per_call_us(by_segment, path))
-        times["every"].append(await _per_call_us(every, path))
+        times["segment"].append(await per_call_us(by_segment, CALLS, "GET", path))
+        times["every"].append(await per_call_us(every, CALLS, "GET", path))
     median = {k: statistics.median(v) for k, v in times.items()}
     return len(every.router.routes), median["segment"], median["every"]
 

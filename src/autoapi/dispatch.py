@@ -3,6 +3,7 @@ endpoints the generated routes are made of.
 
 A request is matched against its collection's routes only, not against every route of
 every model in turn.
+
 Starlette's `Router` tries its routes in order, each a regular expression; with every
 model's four or more routes in one list, the cost of finding a route grows with the
 number of models. Here the first segment picks the routes of the collection it names,
