@@ -1,4 +1,4 @@
-"""The two apps compared: autoapi, and the endpoints one would write by hand with Beanie.
+"""autoapi, and the endpoints one would write by hand with Starlette and Beanie.
 
 The hand-written endpoints are the usual, competent Beanie code: `find().sort().skip()
 .limit()` in `_id` order (the order of autoapi's pages), a `count()`,
@@ -25,6 +25,7 @@ from starlette.routing import Mount, Route
 
 from autoapi import AutoAPI
 from bench.data import attach, open_backend, seed
+from bench.fastapi_app import fastapi_app
 from bench.limit import limit_app
 from bench.models import MODELS, Author, Book
 from bench.served import Served
@@ -118,6 +119,11 @@ def serve_autoapi() -> Served:
 def serve_handwritten() -> Served:
     """`uvicorn --factory bench.apps:serve_handwritten`."""
     return Served(handwritten_app(_lifespan()))
+
+
+def serve_fastapi() -> Served:
+    """`uvicorn --factory bench.apps:serve_fastapi`."""
+    return Served(fastapi_app(_lifespan()))
 
 
 def serve_limit() -> Served:

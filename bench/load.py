@@ -3,7 +3,8 @@
     python -m bench.load [--quick] [--duration S] [--rounds N] [--only LABEL] [--apps A,B]
                          [--db-pid PID]
 
-The apps: autoapi, the hand-written Beanie endpoints, the limit (`bench.limit`: the bare
+The apps: autoapi, the hand-written Beanie endpoints (on Starlette, and as FastAPI has them:
+`bench.fastapi_app`), the limit (`bench.limit`: the bare
 driver and orjson, the `count` beside the page, and whatever contract work autoapi is
 found doing: an ETag, a link check on create) and the limit without the count; the list
 pages once more with `count=none`, beside the limit without the count only. Each app runs
@@ -37,7 +38,7 @@ from dataclasses import dataclass
 import httpx
 
 from bench import data, procs
-from bench.compare import Row, Sizes, rows
+from bench.compare import Row, Sizes, check_documents, rows
 from bench.data import author_id, book_id
 
 LOAD_FULL = Sizes(authors=1000, books=10_000, tiny=10, small=100, large=1000, repeat=0, warmup=5)
@@ -45,11 +46,13 @@ LOAD_QUICK = Sizes(authors=10, books=60, tiny=2, small=10, large=50, repeat=0, w
 APPS = {  # name → uvicorn factory, extra environment
     "autoapi": ("bench.apps:serve_autoapi", {}),
     "hand-written": ("bench.apps:serve_handwritten", {}),
+    "FastAPI": ("bench.apps:serve_fastapi", {}),
     "limit": ("bench.apps:serve_limit", {"BENCH_LIMIT": "count"}),
     "limit-no-count": ("bench.apps:serve_limit", {"BENCH_LIMIT": "nocount"}),
 }
 Samples = dict[str, list[procs.Run]]  # app → one run per round
 NO_COUNT_APPS = ("autoapi", "limit-no-count")  # what a `count=none` list is compared with
+BEANIE_APPS = ("hand-written", "FastAPI")
 
 
 def load_rows(sizes: Sizes) -> list[Row]:
@@ -96,6 +99,20 @@ def contract_work(auto: procs.Server) -> list[str]:
     return work
 
 
+def check_answers(started: dict[str, procs.Server], table: Sequence[Row]) -> None:
+    """The Beanie apps answer each read with autoapi's documents (bench.compare checks the
+    limit's bytes), or their figures mean nothing."""
+    for row in table:
+        if row.method != "GET":
+            continue
+        auto = httpx.get(started["autoapi"].base + row.url, timeout=60).json()
+        for name in BEANIE_APPS:
+            if name in started and row.kind != "list-nocount":
+                answer = httpx.get(started[name].base + row.url, timeout=60)
+                assert answer.status_code == 200, (name, row.label, answer.status_code)
+                check_documents(row, auto, answer.json())
+
+
 @contextmanager
 def servers(opts: Options) -> Iterator[tuple[dict[str, procs.Server], list[str]]]:
     sizes = opts.sizes
@@ -116,6 +133,7 @@ def servers(opts: Options) -> Iterator[tuple[dict[str, procs.Server], list[str]]
                 started[name] = procs.start(name, factory, {**env, **limit})
         for server in started.values():
             procs.wait_ready(server)
+        check_answers(started, load_rows(sizes))
         yield started, work
     finally:
         for server in started.values():

@@ -35,6 +35,7 @@ from autoapi.store import scope
 from bench.apps import autoapi_app, handwritten_app
 from bench.asgi import call, per_call_us
 from bench.data import open_backend, seed
+from bench.fastapi_app import fastapi_app
 from bench.limit import limit_app
 from bench.models import Author, Book
 
@@ -152,7 +153,7 @@ async def measure(row: Row, apps: dict[str, ASGIApp], rounds: int, calls: int) -
                 await per_call_us(apps[name], calls, row.method, row.path, row.query, row.body)
             )
     cells = [_spread(times[name]) for name in apps]
-    for other in ("hand-written", "limit"):
+    for other in ("hand-written", "FastAPI", "limit"):
         cells.append(_spread(_ratios(times["autoapi"], times[other]), 2))
     return f"| {row.label} | {' | '.join(cells)} |"
 
@@ -162,11 +163,13 @@ def _ratios(mine: Sequence[float], theirs: Sequence[float]) -> list[float]:
 
 
 async def run(rounds: int, calls: int, n_books: int) -> str:
-    lines = ["| request | autoapi µs | hand-written µs | limit µs | autoapi / hand-written "
-             "| autoapi / limit |", "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| request | autoapi µs | hand-written µs | FastAPI µs | limit µs "
+             "| autoapi / hand-written | autoapi / FastAPI | autoapi / limit |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     async with stubbed(n_books) as (book, author):
         for row in rows(book, author):
             apps = {"autoapi": autoapi_app(), "hand-written": handwritten_app(),
+                    "FastAPI": fastapi_app(),
                     "limit": limit_app(row.with_count, etag=True, link_check=True)}
             lines.append(await measure(row, apps, rounds, calls))
     return "\n".join(lines)

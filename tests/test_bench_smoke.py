@@ -43,7 +43,7 @@ def test_overhead_quick_prints_every_row_and_puts_the_driver_back(
     real = scope.base_collection
     assert overhead.main(["--quick"]) == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
-    assert rows[0].startswith("| request | autoapi µs | hand-written µs | limit µs |")
+    assert rows[0].startswith("| request | autoapi µs | hand-written µs | FastAPI µs | limit µs |")
     labels = [row.split("|")[1].strip() for row in rows[1:]]
     assert labels == ["page of 10, count=none", "page of 100, count=none", "page of 100",
                       "get one", "create one"]
@@ -67,3 +67,38 @@ def test_load_quick_prints_requests_per_second(
     assert "| get one | hand-written |" not in out
     assert "| request | autoapi / limit |" in out
     assert "failed" not in out
+
+
+def test_load_quick_checks_and_times_the_fastapi_endpoints(capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    argv = ["--quick", "--only", "populate", "--duration", "1", "--apps", "autoapi,FastAPI"]
+    assert load.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "| list of 10, populate=author | FastAPI |" in out
+    assert "| request | autoapi / FastAPI |" in out
+    assert "failed" not in out
+
+
+AUTO_PAGE = {"total": 2, "items": [{"_id": "a", "author": {"name": "x"}},
+                                   {"_id": "b", "author": {"name": "y"}}]}
+POPULATE = compare.Row("populate", "populate", "GET", "/api/books?populate=author")
+
+
+@pytest.mark.parametrize(("other", "same"), [
+    ({"total": 2, "items": [{"id": "a", "author": {"name": "x"}},
+                            {"id": "b", "author": {"name": "y"}}]}, True),
+    ({"total": 2, "items": [{"_id": "a", "author": {"name": "x"}},
+                            {"_id": "b", "author": {"name": "y"}}]}, True),
+    ({"total": 3, "items": [{"id": "a", "author": {"name": "x"}},
+                            {"id": "b", "author": {"name": "y"}}]}, False),
+    ({"total": 2, "items": [{"id": "b", "author": {"name": "y"}},
+                            {"id": "a", "author": {"name": "x"}}]}, False),
+    ({"total": 2, "items": [{"id": "a", "author": {"name": "x"}},
+                            {"id": "b", "author": {"name": "x"}}]}, False),
+])
+def test_a_reference_answering_other_documents_is_refused(other: object, same: bool) -> None:
+    if same:
+        compare.check_documents(POPULATE, AUTO_PAGE, other)
+    else:
+        with pytest.raises(AssertionError):
+            compare.check_documents(POPULATE, AUTO_PAGE, other)

@@ -268,8 +268,10 @@ class Endpoints:
             raise unprocessable([{"field": "_id", "message": str(exc)}]) from None
 
     async def _populate(self, request: Request, spec: ModelSpec | None = None) -> tuple[str, ...]:
-        params = {k: request.query_params.getlist(k) for k in ("populate", "populate[]")}
-        paths = parse_populate(spec or self.spec, params, self.ctx.lookup)
+        paths: tuple[str, ...] = ()
+        if request.scope.get("query_string"):  # most reads have none: no parse
+            params = {k: request.query_params.getlist(k) for k in ("populate", "populate[]")}
+            paths = parse_populate(spec or self.spec, params, self.ctx.lookup)
         check_query(request)  # the route's querystring schema, after autoapi's own parse
         await policies.check_populate(request, self.ctx.specs, spec or self.spec, paths)
         return paths
