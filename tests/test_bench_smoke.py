@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from bench import build_time, compare, load, overhead, routing
+from bench import build_time, compare, load, overhead, roundtrip, routing
 from bench.models import Book
 
 from autoapi.store import scope
@@ -35,6 +35,17 @@ def test_routing_quick_prints_a_row_per_model_count(capsys: pytest.CaptureFixtur
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| models | routes |")
     assert [row.split("|")[1].strip() for row in rows[1:]] == ["2", "10"]
+
+
+def test_roundtrip_prints_a_row_per_call(capsys: pytest.CaptureFixture[str]) -> None:
+    assert roundtrip.main(["--calls", "3", "--rounds", "2"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| call | app CPU µs per call |")
+    assert [row.split("|")[1].strip() for row in rows[1:]] == ["find_one by id", "insert_one"]
+    for row in rows[1:]:
+        cpu, wall, iterations = (row.split("|")[k].strip() for k in (2, 3, 4))
+        assert float(cpu.split()[0]) > 0 and float(wall.split()[0]) > 0
+        float(iterations)  # a number, not a placeholder
 
 
 def test_overhead_quick_prints_every_row_and_puts_the_driver_back(
