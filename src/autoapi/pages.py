@@ -122,7 +122,7 @@ def cursor_query(cursor: Cursor) -> tuple[dict[str, Any], list[tuple[str, int]]]
 
 def offset_page(raw: Sequence[Mapping[str, Any]], limit: int, offset: int, scope: Scope) -> Page:
     """A page reached by `offset` (the first page too); `raw` holds up to `limit + 1` docs."""
-    docs = [dict(d) for d in raw[:limit]]
+    docs = _owned(raw[:limit])
     more = len(raw) > limit
     following = _token(scope, "next", docs[-1]) if more and docs else None
     preceding = _token(scope, "prev", docs[0]) if offset > 0 and docs else None
@@ -132,7 +132,7 @@ def offset_page(raw: Sequence[Mapping[str, Any]], limit: int, offset: int, scope
 def cursor_page(raw: Sequence[Mapping[str, Any]], limit: int, cursor: Cursor) -> Page:
     """A page reached by `cursor`; `raw` is what :func:`cursor_query` returned (up to
     `limit + 1` docs, in the run sort's order)."""
-    docs = [dict(d) for d in raw[:limit]]
+    docs = _owned(raw[:limit])
     more = len(raw) > limit
     scope = cursor.scope
     if cursor.direction == "prev":
@@ -148,6 +148,12 @@ def cursor_page(raw: Sequence[Mapping[str, Any]], limit: int, cursor: Cursor) ->
     following = _token(scope, "next", docs[-1]) if more or not forward else None
     preceding = _token(scope, "prev", docs[0]) if more or forward else None
     return Page(docs, following, preceding)
+
+
+def _owned(raw: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The page's documents: the driver's own dicts as they are (a copy of each would be
+    one more object per document for the garbage collector to walk), other mappings copied."""
+    return [doc if type(doc) is dict else dict(doc) for doc in raw]
 
 
 def _token(scope: Scope, direction: Direction, doc: Mapping[str, Any]) -> str:
