@@ -104,11 +104,11 @@ def check_answers(started: dict[str, procs.Server], table: Sequence[Row]) -> Non
     """The Beanie apps answer each read with autoapi's documents (bench.compare checks the
     limit's bytes), or their figures mean nothing."""
     for row in table:
-        if row.method != "GET":
+        if row.method != "GET" or row.kind == "list-nocount":  # only autoapi skips the count
             continue
         auto = httpx.get(started["autoapi"].base + row.url, timeout=60).json()
         for name in BEANIE_APPS:
-            if name in started and row.kind != "list-nocount":
+            if name in started:
                 answer = httpx.get(started[name].base + row.url, timeout=60)
                 assert answer.status_code == 200, (name, row.label, answer.status_code)
                 check_documents(row, auto, answer.json())
