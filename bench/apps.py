@@ -122,8 +122,9 @@ def serve_handwritten() -> Served:
 
 
 def serve_fastapi() -> Served:
-    """`uvicorn --factory bench.apps:serve_fastapi`."""
-    return Served(fastapi_app(_lifespan()))
+    """`uvicorn --factory bench.apps:serve_fastapi`; `BENCH_LINK_CHECK=1` checks links."""
+    link_check = os.environ.get("BENCH_LINK_CHECK") == "1"
+    return Served(fastapi_app(_lifespan(), link_check=link_check))
 
 
 def serve_limit() -> Served:

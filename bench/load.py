@@ -4,7 +4,8 @@
                          [--db-pid PID]
 
 The apps: autoapi, the hand-written Beanie endpoints (on Starlette, and as FastAPI has them:
-`bench.fastapi_app`), the limit (`bench.limit`: the bare driver and orjson, the `count`
+`bench.fastapi_app`; on the create row also FastAPI-checked, whose create refuses a link to
+a missing author as autoapi's does), the limit (`bench.limit`: the bare driver and orjson, the `count`
 beside the page, and whatever contract work autoapi is found doing: an ETag, a link check
 on create) and the limit without the count; the list pages once more with `count=none`,
 beside the limit without the count only. Before timing, both Beanie apps must answer every
@@ -48,12 +49,14 @@ APPS = {  # name → uvicorn factory, extra environment
     "autoapi": ("bench.apps:serve_autoapi", {}),
     "hand-written": ("bench.apps:serve_handwritten", {}),
     "FastAPI": ("bench.apps:serve_fastapi", {}),
+    "FastAPI-checked": ("bench.apps:serve_fastapi", {"BENCH_LINK_CHECK": "1"}),
     "limit": ("bench.apps:serve_limit", {"BENCH_LIMIT": "count"}),
     "limit-no-count": ("bench.apps:serve_limit", {"BENCH_LIMIT": "nocount"}),
 }
 Samples = dict[str, list[procs.Run]]  # app → one run per round
 NO_COUNT_APPS = ("autoapi", "limit-no-count")  # what a `count=none` list is compared with
-BEANIE_APPS = ("hand-written", "FastAPI")
+BEANIE_APPS = ("hand-written", "FastAPI", "FastAPI-checked")
+CREATE_ONLY_APPS = ("FastAPI-checked",)  # the others' reads are the same code
 
 
 def load_rows(sizes: Sizes) -> list[Row]:
@@ -66,7 +69,9 @@ def load_rows(sizes: Sizes) -> list[Row]:
 
 
 def apps_of(row: Row, apps: Sequence[str]) -> list[str]:
-    return [name for name in apps if row.kind != "list-nocount" or name in NO_COUNT_APPS]
+    if row.kind == "list-nocount":
+        return [name for name in apps if name in NO_COUNT_APPS]
+    return [name for name in apps if row.method == "POST" or name not in CREATE_ONLY_APPS]
 
 
 @dataclass(frozen=True)
@@ -91,13 +96,22 @@ def contract_work(auto: procs.Server) -> list[str]:
     work = []
     if "etag" in httpx.get(f"{auto.base}/api/books/{book_id(7)}").headers:
         work.append("etag")
-    probe = {"title": "probe", "author": str(author_id(10**6))}  # an author nobody seeded
-    created = httpx.post(f"{auto.base}/api/books", json=probe)
+    created = httpx.post(f"{auto.base}/api/books", json=PROBE)
     if created.status_code == 201:
         httpx.delete(f"{auto.base}/api/books/{created.json()['_id']}")
     elif created.status_code == 422:
         work.append("link_check")
     return work
+
+
+PROBE = {"title": "probe", "author": str(author_id(10**6))}  # an author nobody seeded
+
+
+def check_link_refusal(started: dict[str, procs.Server]) -> None:
+    """The checked reference refuses a link to a missing author, as autoapi does."""
+    if "FastAPI-checked" in started:
+        answer = httpx.post(f"{started['FastAPI-checked'].base}/api/books", json=PROBE)
+        assert answer.status_code == 422, ("FastAPI-checked", answer.status_code)
 
 
 def check_answers(started: dict[str, procs.Server], table: Sequence[Row]) -> None:
@@ -130,11 +144,14 @@ def servers(opts: Options) -> Iterator[tuple[dict[str, procs.Server], list[str]]
         for name in opts.apps:
             factory, extra = APPS[name]
             if name not in started:
-                limit = {"BENCH_LIMIT": ",".join([extra["BENCH_LIMIT"], *work])} if extra else {}
-                started[name] = procs.start(name, factory, {**env, **limit})
+                extra = dict(extra)
+                if "BENCH_LIMIT" in extra:
+                    extra["BENCH_LIMIT"] = ",".join([extra["BENCH_LIMIT"], *work])
+                started[name] = procs.start(name, factory, {**env, **extra})
         for server in started.values():
             procs.wait_ready(server)
         check_answers(started, load_rows(sizes))
+        check_link_refusal(started)
         yield started, work
     finally:
         for server in started.values():

@@ -90,6 +90,18 @@ def test_load_quick_checks_and_times_the_fastapi_endpoints(capsys: pytest.Captur
     assert "failed" not in out
 
 
+def test_load_times_the_checked_fastapi_create_on_the_create_row_only(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--quick", "--only", "one", "--duration", "1", "--apps", "autoapi,FastAPI-checked"]
+    assert load.main(argv) == 0  # it also checks that the reference refuses a missing author
+    out = capsys.readouterr().out
+    assert "| create one | FastAPI-checked |" in out
+    assert "| get one | FastAPI-checked |" not in out
+    assert "| create one | — |" not in out and "| get one | — |" in out
+    assert "failed" not in out
+
+
 AUTO_PAGE = {"total": 2, "items": [{"_id": "a", "author": {"name": "x"}},
                                    {"_id": "b", "author": {"name": "y"}}]}
 POPULATE = compare.Row("populate", "populate", "GET", "/api/books?populate=author")
