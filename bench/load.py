@@ -5,11 +5,12 @@
 
 The apps: autoapi, the hand-written Beanie endpoints (on Starlette, and as FastAPI has them:
 `bench.fastapi_app`; on the create row also FastAPI-checked, whose create refuses a link to
-a missing author as autoapi's does), the limit (`bench.limit`: the bare driver and orjson, the `count`
-beside the page, and whatever contract work autoapi is found doing: an ETag, a link check
-on create) and the limit without the count; the list pages once more with `count=none`,
-beside the limit without the count only. Before timing, both Beanie apps must answer every
-read with autoapi's documents. Each app runs in its own uvicorn process on 127.0.0.1. In
+a missing author as autoapi's does), the limit (`bench.limit`: the bare driver and orjson,
+the `count` beside the page, and whatever contract work autoapi is found doing: an ETag, a
+link check on create) and the limit without the count; the list pages once more with
+`count=none`, beside the limit without the count only. Before timing, the Beanie apps must
+answer every read with autoapi's documents, and FastAPI-checked must refuse a link to a
+missing author. Each app runs in its own uvicorn process on 127.0.0.1. In
 memory each process seeds its own database; with `MONGODB_URL` this process seeds one (in
 batches) that all of them read, and drops it at the end (`--keep NAME`: keeps it, and the
 next run reuses it once the documents the create row added are deleted; seeding a
