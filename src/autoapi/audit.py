@@ -92,6 +92,11 @@ class Auditor:
         return ProblemError(500, detail, code="audit_failed")
 
 
+def auditing(request: Request) -> bool:
+    """Whether the request's `AutoAPI` records events (a write then keeps what it needs)."""
+    return getattr(request.scope.get("autoapi"), "auditor", None) is not None
+
+
 async def record(
     request: Request,
     model: type[Document],

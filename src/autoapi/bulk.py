@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from autoapi import store
+from autoapi import audit, store
+from autoapi import policy as policies
 from autoapi.bodies import Body, read_body
 from autoapi.errors import (
     PROBLEM_JSON,
@@ -30,12 +31,14 @@ from autoapi.errors import (
 )
 from autoapi.hooks import Hooks, call, created
 from autoapi.introspect import ModelSpec
+from autoapi.links import check_links
 from autoapi.query import parse_list_query
 from autoapi.requestid import get_logger
 from autoapi.serialize import JSONResponse
 from autoapi.writes import apply_paths, instance_of
 
 FILTER_PARAMS = ("filter", "where", "match")
+Raw = dict[str, Any]
 log = get_logger()
 
 
@@ -77,12 +80,15 @@ def _partial(exc: ProblemError, written: Sequence[Document], index: int, total: 
     return JSONResponse(body, status_code=409, media_type=PROBLEM_JSON)
 
 
-def bulk_filter(spec: ModelSpec, request: Request, ctx: Any) -> dict[str, Any]:
-    """The client's `filter`/`where`/`match`, of which at least one is required."""
+async def bulk_filter(spec: ModelSpec, request: Request, ctx: Any) -> dict[str, Any]:
+    """The client's `filter`/`where`/`match`, of which at least one is required; fields
+    outside the policy's `read_fields` are unknown here as in a list."""
     params = {k: request.query_params.getlist(k) for k in request.query_params}
     if not any(params.get(name) for name in FILTER_PARAMS):
         raise bad_request("filter", "a bulk write needs filter, where or match")
-    q = parse_list_query(spec, params, ctx.lookup, ctx.listing.default_limit, ctx.listing.max_limit)
+    visible = (await policies.access_for(request, spec.model)).visible(spec)
+    listing = ctx.listing
+    q = parse_list_query(visible, params, ctx.lookup, listing.default_limit, listing.max_limit)
     if q.search is not None:
         raise bad_request("search", "cannot select the documents of a bulk write")
     return q.filter
@@ -115,15 +121,17 @@ async def patch_many(spec: ModelSpec, request: Request, ctx: Any) -> Response:
     all are written by one command of one statement per document (each with its own
     revision and what its actions set); After Update actions follow once all matched.
     """
-    filter_ = bulk_filter(spec, request, ctx)
+    filter_ = await bulk_filter(spec, request, ctx)
     body: Body = await read_body(request, spec, ctx.model_name_key)
     if body.has_id:
         raise unprocessable([{"field": "_id", "message": "cannot be set on many documents"}])
+    (await policies.access_for(request, spec.model)).check_body(body.data)
     found = await selected(spec, filter_, ctx.max_batch)
     docs = [instance_of(spec, raw) for raw in found]
     writes = [apply_paths(spec, doc, body.data) for doc in docs]  # all validate first
     if not docs or not any(writes):
         return JSONResponse({"matched": 0, "modified": 0})
+    await check_links(spec, body.data)
     for doc, sets in zip(docs, writes, strict=True):
         await _before_update(spec, doc, sets)
     statements = [
@@ -131,7 +139,22 @@ async def patch_many(spec: ModelSpec, request: Request, ctx: Any) -> Response:
     ]
     matched, modified = await store.update_each(spec.model, statements)
     await _after(docs, "update", matched)
+    await _audit_updates(request, spec, found)
     return JSONResponse({"matched": matched, "modified": modified})
+
+
+async def _audit_updates(request: Request, spec: ModelSpec, found: Sequence[Raw]) -> None:
+    """One event per document still stored, with what it was and what it is now."""
+    if not audit.auditing(request):
+        return
+    ids = [raw["_id"] for raw in found]
+    after = {
+        raw["_id"]: raw
+        for raw in await store.find_many(spec.model, {"_id": {"$in": ids}}, limit=len(ids))
+    }
+    for before in found:
+        if before["_id"] in after:
+            await audit.record(request, spec.model, "update", before, after[before["_id"]])
 
 
 async def _before_update(spec: ModelSpec, doc: Document, sets: dict[str, Any]) -> None:
@@ -162,9 +185,10 @@ async def _after(docs: Sequence[Document], event: str, written: int) -> None:
 async def delete_many(spec: ModelSpec, request: Request, ctx: Any) -> Response:
     """`DELETE P?<filter>`: delete every selected document, with its Delete event actions
     (the whole documents are read only when the model has some)."""
-    filter_ = bulk_filter(spec, request, ctx)
+    filter_ = await bulk_filter(spec, request, ctx)
     acted = store.has_actions(spec.model, "delete")
-    found = await selected(spec, filter_, ctx.max_batch, None if acted else {"_id": 1})
+    whole = acted or audit.auditing(request)
+    found = await selected(spec, filter_, ctx.max_batch, None if whole else {"_id": 1})
     if not found:
         return JSONResponse({"deleted": 0})
     docs = [instance_of(spec, raw) for raw in found] if acted else []
@@ -173,4 +197,22 @@ async def delete_many(spec: ModelSpec, request: Request, ctx: Any) -> Response:
     deleted = await store.delete_many(spec.model, scoped(filter_, found))
     if acted:
         await _after(docs, "delete", deleted)
+    await _audit_deletes(request, spec, found, deleted)
     return JSONResponse({"deleted": deleted})
+
+
+async def _audit_deletes(
+    request: Request, spec: ModelSpec, found: Sequence[Raw], deleted: int
+) -> None:
+    """One event per deleted document. When fewer went than were selected (some changed
+    meanwhile to leave the filter), those still stored are left out."""
+    if not audit.auditing(request) or not deleted:
+        return
+    gone = found
+    if deleted != len(found):
+        ids = [raw["_id"] for raw in found]
+        left = await store.find_many(spec.model, {"_id": {"$in": ids}}, projection={"_id": 1})
+        kept = {raw["_id"] for raw in left}
+        gone = [raw for raw in found if raw["_id"] not in kept]
+    for before in gone:
+        await audit.record(request, spec.model, "delete", before, None)

@@ -21,7 +21,7 @@ from autoapi.bodies import CHECK_BODY, Body, read_bodies, read_body
 from autoapi.errors import ProblemError, not_found, unprocessable, validation_errors
 from autoapi.hooks import CREATED, SAVED, Hooks, call, created
 from autoapi.introspect import ModelSpec
-from autoapi.links import check_links
+from autoapi.links import check_batch_links, check_links
 from autoapi.listing import Listing, list_response
 from autoapi.preconditions import guard_write, not_modified, require_if_match, tag_of, tagged
 from autoapi.query import parse_populate
@@ -100,10 +100,10 @@ class Endpoints:
 
     async def reverse(self, request: Request, ref: ReverseRef) -> Response:
         ident = self._path_id(request)
-        await self._find_one(self.spec, {"_id": ident}, {"_id": 1})
         child = self.ctx.specs[ref.child]
         base = {ref.link.key: _ref_to(self.spec, ident)}
-        return await list_response(self.ctx, request, child, base)
+        parent = lambda: self._find_one(self.spec, {"_id": ident}, {"_id": 1})  # noqa: E731
+        return await list_response(self.ctx, request, child, base, parent)
 
     # -- writes --------------------------------------------------------------
 
@@ -170,8 +170,7 @@ class Endpoints:
     ) -> Response:
         items = [await self._checked_data(request, body) for body in bodies]
         bulk.validate_all(self.spec, items)
-        for item in items:
-            await check_links(self.spec, item)
+        await check_batch_links(self.spec, items)
         done = await self._write(bulk.insert_all(self.spec, self.hooks, items, request))
         if isinstance(done, Response):
             return done

@@ -5,7 +5,7 @@ One `$in` query per link path of the body (its ids only), run together, never on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bson import DBRef
@@ -30,17 +30,32 @@ def link_targets(spec: ModelSpec, data: Mapping[str, Any]) -> dict[str, list[Any
 
 async def check_links(spec: ModelSpec, data: Mapping[str, Any]) -> None:
     """422 naming each link field of `data` whose target does not exist."""
-    wanted = link_targets(spec, data)
+    await check_batch_links(spec, [data], numbered=False)
+
+
+async def check_batch_links(
+    spec: ModelSpec, items: Sequence[Mapping[str, Any]], *, numbered: bool = True
+) -> None:
+    """422 naming each link field (`[i].field` when `numbered`) whose target does not exist:
+    one query per link path over all the items together."""
+    targets = [link_targets(spec, item) for item in items]
+    wanted: dict[str, list[Any]] = {}
+    for target in targets:
+        for key, ids in target.items():
+            wanted.setdefault(key, []).extend(ids)
     if not wanted:
         return
     found = await together(
         [store.existing_ids(spec.links[key].target, ids) for key, ids in wanted.items()]
     )
+    present = dict(zip(wanted, found, strict=True))
     errors = []
-    for (key, ids), present in zip(wanted.items(), found, strict=True):
-        missing = [ident for ident in ids if ident not in present]
-        if missing:
-            errors.append(_missing(key, spec.links[key], missing))
+    for i, target in enumerate(targets):
+        for key, ids in target.items():
+            missing = [ident for ident in ids if ident not in present[key]]
+            if missing:
+                field = f"[{i}].{key}" if numbered else key
+                errors.append(_missing(field, spec.links[key], missing))
     if errors:
         raise unprocessable(errors)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,10 +72,17 @@ class Plan:
 
 
 async def list_response(
-    ctx: Any, request: Request, spec: ModelSpec, base: dict[str, Any]
+    ctx: Any,
+    request: Request,
+    spec: ModelSpec,
+    base: dict[str, Any],
+    parent: Callable[[], Awaitable[Any]] | None = None,
 ) -> JSONResponse:
-    """The answer of a list route over `spec`'s model, scoped by `base` (a reverse route)."""
+    """The answer of a list route over `spec`'s model, scoped by `base` (a reverse route,
+    whose `parent` must exist: checked once the options have been found valid)."""
     plan = await plan_list(ctx, request, spec, base)
+    if parent is not None:
+        await parent()
     projection, added = widened(ctx.renderer.db_projection(spec, plan.query.projection), plan)
     page, counted = await _fetch(plan, projection, _blamed(request))
     strip(page.docs, added)
@@ -92,7 +99,8 @@ async def plan_list(ctx: Any, request: Request, spec: ModelSpec, base: dict[str,
     """Parse the options, run `on_list_query`, and read the cursor against the result."""
     params = {k: request.query_params.getlist(k) for k in request.query_params}
     opts = ctx.listing
-    visible = (await policies.access_for(request, spec.model)).visible(spec)
+    access = await policies.access_for(request, spec.model)
+    visible = access.visible(spec)
     q = parse_list_query(visible, params, ctx.lookup, opts.default_limit, opts.max_limit)
     check_projection(q.projection)  # belongs in the `fields` parser: a 400, not a 500
     typed = {"offset": q.skip, "limit": q.limit}
@@ -110,7 +118,7 @@ async def plan_list(ctx: Any, request: Request, spec: ModelSpec, base: dict[str,
     sort: list[tuple[str, Any]] = list(order)
     if q.search:
         sort = [("score", {"$meta": "textScore"}), *order]
-    mode = count_mode(requested, filter_)
+    mode = count_mode(requested, filter_ or access.filter or {})  # the row filter counts too
     return Plan(spec, q, filter_, sort, scope, cursor, mode, opts.max_count)
 
 

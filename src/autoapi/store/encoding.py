@@ -53,9 +53,20 @@ def encode_document(doc: Document) -> Raw:
             continue
         key, link = plan.fields.get(name) or (name, None)
         if link is not None and value is not None:
-            value = [item.to_ref() for item in value] if link == "many" else value.to_ref()
+            value = _refs(value) if link == "many" else _ref(value)
         out[key] = value if type(value) in _PLAIN_STORED else _encode_value(value, plan.encode)
     return out
+
+
+def _ref(value: Any) -> Any:
+    """A link (or a fetched document) as its DBRef; a stored value that is neither, kept
+    from a document that no longer validates, as it is."""
+    to_ref = getattr(value, "to_ref", None)
+    return value if to_ref is None else to_ref()
+
+
+def _refs(value: Any) -> Any:
+    return [_ref(item) for item in value] if isinstance(value, list) else value
 
 
 def stored_as_encoded(model: type[Document]) -> bool:

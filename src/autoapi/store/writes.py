@@ -16,6 +16,7 @@ from pymongo.errors import (
 )
 
 from autoapi.introspect import id_annotation
+from autoapi.query import and_filters
 from autoapi.roundtrips import tally
 from autoapi.store import scope, transactions
 from autoapi.store.base import DUPLICATE_KEY, Raw
@@ -125,8 +126,15 @@ async def upsert(
     session: Any = None,
 ) -> tuple[Raw | None, bool]:
     """One `findAndModify` (upsert when `insert`): the document after it, and whether the
-    database created it. None when nothing matched and nothing could be inserted."""
-    coll = collection(model)
+    database created it. None when nothing matched and nothing could be inserted.
+
+    The row filter is AND-ed in: an `_id` outside it matches nothing, so the insert the
+    upsert then tries clashes with the stored `_id` (409) and nothing is written."""
+    coll, row = await _placed(model, {})
+    # Flat when the keys allow: mongomock's upsert takes the new document's `_id` and
+    # stamped fields only from top-level equalities, not from inside an `$and`.
+    disjoint = not row.keys() & filter_.keys()
+    filter_ = {**row, **filter_} if disjoint else and_filters([row, filter_])
     tally("findAndModify", coll.name, filter_)
     command: dict[str, Any] = {
         "findAndModify": coll.name,
