@@ -9,6 +9,7 @@ from pathlib import Path
 import tests.test_audit as audit_tests
 import tests.test_audit_transactions as transaction_tests
 import tests.test_faults as fault_tests
+import tests.test_policy_every_path as every_path_tests
 import tests.test_policy_http as policy_tests
 import tests.test_sample_tenants as sample_tenant_tests
 import tests.test_tenants as tenant_tests
@@ -21,6 +22,7 @@ MODULES = (
     transaction_tests,
     fault_tests,
     sample_tenant_tests,
+    every_path_tests,
 )
 
 
