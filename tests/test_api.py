@@ -32,10 +32,21 @@ class Exploding(Document):
 
 
 @pytest.mark.parametrize("models", [[NotADocument], [Author, "Book"],
-                                    [object], "authors", None])
+                                    [object], "authors", None, []])
 def test_models_must_be_documents(models: Any) -> None:
     with pytest.raises(TypeError):
         AutoAPI(models=models)
+
+
+def test_two_models_of_one_collection_fail_at_construction() -> None:
+    class Writer(Document):
+        name: str = ""
+
+        class Settings:
+            name = "authors"
+
+    with pytest.raises(ValueError, match="'authors'"):
+        AutoAPI(models=[Author, Writer])
 
 
 def test_unknown_method_name_fails_at_construction() -> None:

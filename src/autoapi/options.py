@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from beanie import Document
 
+from autoapi.introspect import collection_name
 from autoapi.pages import COUNT_MODES, CountMode
 from autoapi.routes import METHODS, OPT_IN_METHODS
 
@@ -19,7 +20,15 @@ def check_models(models: Sequence[type[Document]]) -> tuple[type[Document], ...]
         if not (isinstance(model, type) and issubclass(model, Document)):
             raise TypeError(f"{model!r} is not a Beanie Document class")
     if not out:
-        raise ValueError("models must name at least one Beanie Document class")
+        raise TypeError("models must name at least one Beanie Document class")
+    names: dict[str, type[Document]] = {}
+    for model in out:
+        other = names.setdefault(collection_name(model), model)
+        if other is not model:
+            raise ValueError(
+                f"{other.__name__} and {model.__name__} both use the collection "
+                f"{collection_name(model)!r}; one route path cannot serve both"
+            )
     return out
 
 
