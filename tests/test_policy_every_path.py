@@ -169,3 +169,24 @@ async def test_a_reverse_route_checks_its_options_before_its_parent(
     response = await client.get(f"/api/authors/{MISSING}/books?limit=abc")
     assert_problem(response, 400, "limit")
     assert_problem(await client.get(f"/api/authors/{MISSING}/books"), 404)
+
+
+@pytest.mark.parametrize(("mode", "action"), [("CoU", "update"), ("CoR", "replace")])
+async def test_a_create_or_write_that_changes_a_document_records_it_before(
+    make_client: MakeClient, mode: str, action: str
+) -> None:
+    events: list[dict[str, Any]] = []
+    api = await make_client(ALL_MODELS, audit=events.append)
+    ident = await made(api, "/api/books", {"title": "old", "pages": 3})
+    body = {"_id": ident, "title": "new"}
+    changed = await api.post("/api/books", json=body, headers={"X-HTTP-Method": mode})
+    assert changed.status_code == 200, changed.text
+    event = events[-1]
+    assert (event["action"], event["before"]["title"], event["after"]["title"]) == (
+        action, "old", "new"
+    )
+    new_id = str(ObjectId())
+    fresh = await api.post("/api/books", json={**body, "_id": new_id},
+                           headers={"X-HTTP-Method": mode})
+    assert fresh.status_code == 201
+    assert (events[-1]["action"], events[-1]["before"], events[-1]["id"]) == ("create", None, new_id)

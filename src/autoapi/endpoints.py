@@ -19,7 +19,7 @@ from autoapi import audit, bulk, faults, store
 from autoapi import policy as policies
 from autoapi.bodies import CHECK_BODY, Body, read_bodies, read_body
 from autoapi.errors import ProblemError, not_found, unprocessable, validation_errors
-from autoapi.hooks import CREATED, SAVED, Hooks, call, created
+from autoapi.hooks import BEFORE, CREATED, SAVED, Hooks, call, created
 from autoapi.introspect import ModelSpec
 from autoapi.links import check_batch_links, check_links
 from autoapi.listing import Listing, list_response
@@ -158,7 +158,8 @@ class Endpoints:
         raw = request.scope.get(SAVED, {}).get(id(doc)) or store.encode_document(doc)
         is_new = request.scope.get(CREATED, {}).get(id(doc), True)
         action: audit.Action = "create" if is_new else ("update" if mode == "cou" else "replace")
-        await audit.record(request, self.spec.model, action, None, raw)
+        before = None if is_new else request.scope.get(BEFORE, {}).get(id(doc))
+        await audit.record(request, self.spec.model, action, before, raw)
         rendered = await self.ctx.renderer.render(self.spec, raw, request, populate)
         headers = tagged(self.spec, raw)
         if is_new:

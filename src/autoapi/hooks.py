@@ -104,11 +104,14 @@ async def _upsert(cls: type[D], data: dict[str, Any], request: Request, mode: An
         doc = await default_api_post(cls, data, request)
         request.scope.setdefault(CREATED, {})[id(doc)] = True
         return doc
-    spec = request.scope["autoapi"].specs[cls]
+    api = request.scope["autoapi"]
+    spec = api.specs[cls]
     fields = {k: v for k, v in data.items() if k != "_id"}
-    outcome = await create_or_write(spec, data["_id"], fields, mode)
+    audited = getattr(api, "auditor", None) is not None  # the event wants the document before
+    outcome = await create_or_write(spec, data["_id"], fields, mode, keep_before=audited)
     request.scope.setdefault(SAVED, {})[id(outcome.doc)] = outcome.stored
     request.scope.setdefault(CREATED, {})[id(outcome.doc)] = outcome.created
+    request.scope.setdefault(BEFORE, {})[id(outcome.doc)] = outcome.before
     return outcome.doc  # type: ignore[return-value]
 
 
@@ -164,6 +167,7 @@ def find_hooks(model: type[Document]) -> Hooks:
 
 SAVED = "autoapi.saved"  # scope key: id(document) → the stored document the default write left
 WRITE_GUARD = "autoapi.write_guard"  # scope key: a condition every default write adds
+BEFORE = "autoapi.before"  # scope key: id(document) → the stored document a CoU/CoR changed
 CREATED = "autoapi.created"  # scope key: id(document) → whether a CoU/CoR created it
 
 

@@ -45,13 +45,14 @@ class Outcome:
     doc: Document
     stored: dict[str, Any]
     created: bool
+    before: dict[str, Any] | None = None  # kept only when asked for (an audited request)
 
 
 EVENTS: Mapping[Mode, str] = {"cou": "update", "cor": "replace"}
 
 
 async def create_or_write(
-    spec: ModelSpec, ident: Any, data: Mapping[str, Any], mode: Mode
+    spec: ModelSpec, ident: Any, data: Mapping[str, Any], mode: Mode, keep_before: bool = False
 ) -> Outcome:
     """Upsert the document `ident` of `spec`'s model with `data` (stored keys, nested).
 
@@ -71,12 +72,15 @@ async def create_or_write(
     else:
         update = await _update_only(spec, given, unsets)
     update = _with_revision(spec, update)
-    stored, created = await store.upsert(spec.model, {"_id": ident}, update, doc is not None)
+    done = await store.upsert(
+        spec.model, {"_id": ident}, update, doc is not None, keep_before=keep_before
+    )
+    stored, created = done.stored, done.created
     if stored is None:
         raise unprocessable(errors, f"no {spec.name} with this id, and it cannot be created")
     result = instance_of(spec, stored)
     await store.after_event(result, "insert" if created else EVENTS[mode])
-    return Outcome(result, stored, created)
+    return Outcome(result, stored, created, done.before)
 
 
 def _as_new(

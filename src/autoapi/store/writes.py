@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from beanie import Document, PydanticObjectId
@@ -117,16 +118,27 @@ async def delete(
     return bool(result.deleted_count)
 
 
+@dataclass(frozen=True)
+class Upserted:
+    """What an upsert left: the document after it (None when nothing matched and nothing
+    could be inserted), whether the database created it, and (when asked) the one before."""
+
+    stored: Raw | None
+    created: bool
+    before: Raw | None = None
+
+
 async def upsert(
     model: type[Document],
     filter_: Mapping[str, Any],
     update: Mapping[str, Any],
     insert: bool,
     *,
+    keep_before: bool = False,
     session: Any = None,
-) -> tuple[Raw | None, bool]:
-    """One `findAndModify` (upsert when `insert`): the document after it, and whether the
-    database created it. None when nothing matched and nothing could be inserted.
+) -> Upserted:
+    """One `findAndModify` (upsert when `insert`); with `keep_before`, the document it
+    changed is kept too, and the result read back by id (one more round trip).
 
     The row filter is AND-ed in: an `_id` outside it matches nothing, so the insert the
     upsert then tries clashes with the stored `_id` (409) and nothing is written."""
@@ -134,13 +146,13 @@ async def upsert(
     # Flat when the keys allow: mongomock's upsert takes the new document's `_id` and
     # stamped fields only from top-level equalities, not from inside an `$and`.
     disjoint = not row.keys() & filter_.keys()
-    filter_ = {**row, **filter_} if disjoint else and_filters([row, filter_])
-    tally("findAndModify", coll.name, filter_)
+    query = {**row, **filter_} if disjoint else and_filters([row, filter_])
+    tally("findAndModify", coll.name, query)
     command: dict[str, Any] = {
         "findAndModify": coll.name,
-        "query": dict(filter_),
+        "query": query,
         "update": dict(update),
-        "new": True,
+        "new": not keep_before,
         "upsert": insert,
     }
     if (left := time_left_ms()) is not None:
@@ -152,23 +164,26 @@ async def upsert(
             model=model,
         )
     except NotImplementedError:  # the in-process stand-ins have no findAndModify command
-        return await _upsert_in_two(coll, model, filter_, update, insert)
+        return await _upsert_in_two(coll, model, query, update, insert)
     created = "upserted" in (reply.get("lastErrorObject") or {})
-    return reply.get("value"), created
+    if not keep_before:
+        return Upserted(reply.get("value"), created)
+    after = await find_one(model, filter_, session=session)
+    return Upserted(after, created, reply.get("value"))
 
 
 async def _upsert_in_two(
-    coll: Any, model: type[Document], filter_: Mapping[str, Any], update: Any, insert: bool
-) -> tuple[Raw | None, bool]:
+    coll: Any, model: type[Document], query: Mapping[str, Any], update: Any, insert: bool
+) -> Upserted:
     before = await _run(
         lambda: coll.find_one_and_update(
-            filter_, update, upsert=insert, return_document=ReturnDocument.BEFORE
+            query, update, upsert=insert, return_document=ReturnDocument.BEFORE
         ),
         model=model,
     )
     if before is None and not insert:
-        return None, False
-    return await find_one(model, filter_), before is None
+        return Upserted(None, False)
+    return Upserted(await find_one(model, query), before is None, before)
 
 
 async def update_many(
