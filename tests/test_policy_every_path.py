@@ -39,7 +39,8 @@ async def test_create_or_write_on_another_tenants_id_is_409_and_changes_nothing(
 ) -> None:
     theirs = await made(tenants, "/api/notes", {"title": "kept"}, A)
     headers = {**B, "X-HTTP-Method": mode}
-    taken = await tenants.post("/api/notes", json={"_id": theirs, "title": "taken"}, headers=headers)
+    body = {"_id": theirs, "title": "taken"}
+    taken = await tenants.post("/api/notes", json=body, headers=headers)
     assert_problem(taken, 409)
     kept = (await tenants.get(f"/api/notes/{theirs}", headers=A)).json()
     assert (kept["title"], kept["tenant"]) == ("kept", "acme")
@@ -189,4 +190,5 @@ async def test_a_create_or_write_that_changes_a_document_records_it_before(
     fresh = await api.post("/api/books", json={**body, "_id": new_id},
                            headers={"X-HTTP-Method": mode})
     assert fresh.status_code == 201
-    assert (events[-1]["action"], events[-1]["before"], events[-1]["id"]) == ("create", None, new_id)
+    last = events[-1]
+    assert (last["action"], last["before"], last["id"]) == ("create", None, new_id)
