@@ -13,7 +13,15 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.requests import Request
 
-from autoapi.coerce import CoercionError, check_storable, coerce_text, link_ref
+from autoapi.coerce import (
+    INT64,
+    CoercionError,
+    check_number_text,
+    check_storable,
+    coerce_text,
+    link_ref,
+    out_of_range,
+)
 from autoapi.decode import (
     FORM,
     JSON,
@@ -161,12 +169,20 @@ def _form(pairs: list[tuple[str, str]], spec: ModelSpec) -> dict[str, Any]:
     for key, value in pairs:
         fld = spec.resolve(key) if _path_fault(key) is None else None
         try:
-            items[key] = coerce_text(fld, value) if fld and _coercible(fld) else value
-        except CoercionError:
-            errors.append({"field": key, "message": _form_message(fld, value)})
+            items[key] = _form_value(fld, value) if fld and _coercible(fld) else value
+        except CoercionError as exc:
+            errors.append({"field": key, "message": str(exc)})
     if errors:
         raise unprocessable(errors)
     return items
+
+
+def _form_value(fld: FieldSpec, value: str) -> Any:
+    check_number_text(fld, value)
+    try:
+        return coerce_text(fld, value)
+    except CoercionError:
+        raise CoercionError(_form_message(fld, value)) from None
 
 
 def _scalars(items: Mapping[str, Any]) -> dict[str, Any]:
@@ -174,15 +190,14 @@ def _scalars(items: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in items.items() if type(v) in (int, float, bool)}
 
 
-def _form_message(fld: FieldSpec | None, value: str) -> str:
+def _form_message(fld: FieldSpec, value: str) -> str:
     # coerce_text's own text quotes pydantic; say it as every other 422 does
-    if fld is not None:
-        try:
-            fld.adapter.validate_python(value)
-        except ValidationError as exc:
-            return pydantic_message(exc.errors(include_url=False)[0])
-        except Exception:  # a custom validator's own error: its text is not for clients
-            pass
+    try:
+        fld.adapter.validate_python(value)
+    except ValidationError as exc:
+        return pydantic_message(exc.errors(include_url=False)[0])
+    except Exception:  # a custom validator's own error: its text is not for clients
+        pass
     return "is not valid"
 
 
@@ -221,12 +236,15 @@ def _checked_value(fld: FieldSpec, value: Any, path: str, errors: list[dict[str,
         if fld.link.many and isinstance(value, list):
             return [link_ref(fld, v) for v in value]
         return None if value is None else link_ref(fld, value)
-    if fld.children is not None:
-        items = value if fld.is_list and isinstance(value, list) else [value]
-        for i, item in enumerate(items):
-            if isinstance(item, Mapping):
-                prefix = f"{path}.{i}" if fld.is_list else path
-                _check_keys(fld.children, item, prefix, errors)
+    items = value if fld.is_list and isinstance(value, list) else [value]
+    if fld.children is None:
+        for item in items:
+            check_number_text(fld, item)
+        return value
+    for i, item in enumerate(items):
+        if isinstance(item, Mapping):
+            prefix = f"{path}.{i}" if fld.is_list else path
+            _check_keys(fld.children, item, prefix, errors)
     return value
 
 
@@ -247,7 +265,9 @@ def _check_storable_tree(value: Any, depth: int = 1) -> None:
         for item in value:
             _check_storable_tree(item, depth + 1)
     elif isinstance(value, OutOfRange):
-        raise CoercionError(f"the number {echo(value.text)} is out of range for this field")
+        raise CoercionError(out_of_range(value.text))
+    elif isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
+        raise CoercionError(out_of_range(str(value)))
     else:
         check_storable(value)
 
@@ -283,8 +303,11 @@ def _check_keys(
             errors.append(
                 {"field": f"{path}.{key}", "message": "unknown field", "code": "unknown_field"}
             )
-        elif fld.children is not None:
-            _checked_value(fld, sub, f"{path}.{key}", errors)
+        elif fld.link is None:
+            try:
+                _checked_value(fld, sub, f"{path}.{key}", errors)
+            except CoercionError as exc:
+                errors.append({"field": f"{path}.{key}", "message": str(exc), "code": _code(exc)})
 
 
 def _set_path(data: dict[str, Any], parts: list[str], value: Any) -> None:

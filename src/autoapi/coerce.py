@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import math
 import re
 import uuid
 from typing import Any
@@ -134,6 +135,30 @@ def check_storable(value: Any) -> None:
             value.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate, which JSON's \ud800 escapes allow
             raise CoercionError("text with an unpaired surrogate is not valid UTF-8") from None
+
+
+def check_number_text(field: FieldSpec, value: Any) -> None:
+    """Refuse text that a number field reads as a number BSON cannot hold.
+
+    pydantic reads "1e400" as inf and "2" * 30 as a 30-digit int, which MongoDB refuses (or
+    stores as infinity); such text is refused as the same number written in JSON is.
+    """
+    if field.annotation not in (int, float) or not isinstance(value, str):
+        return
+    try:
+        number = field.adapter.validate_python(value)
+    except Exception:  # not a number: the model's own validation says so later
+        return
+    if number in INT64 if isinstance(number, int) else math.isfinite(number):
+        return
+    if PLAIN_FLOAT.fullmatch(value.strip()):
+        raise CoercionError(out_of_range(value))
+    raise CoercionError("must be a finite number")
+
+
+def out_of_range(text: str) -> str:
+    """The message for a number too large for its field, quoting the text sent."""
+    return f"the number {echo(text)} is out of range for this field"
 
 
 def _first_message(exc: Exception, field: FieldSpec, value: Any) -> str:

@@ -25,7 +25,6 @@ PROBLEM_JSON = "application/problem+json"
 MAX_ERRORS: Final = 100
 MAX_ECHO: Final = 64  # characters of a client's value quoted back in a message
 MAX_TEXT: Final = 400  # characters of the detail
-MAX_FIELD: Final = 128  # characters of an entry's field
 MAX_MESSAGE: Final = 200  # characters of an entry's message
 MAX_ENTRIES_TEXT: Final = 20_000  # characters of all entries together: the body stays small
 
@@ -107,25 +106,32 @@ def not_found(model_name: str) -> ProblemError:
 
 def echo(value: object) -> str:
     """A client's value, quoted for a message and cut to :data:`MAX_ECHO` characters."""
-    text = value if isinstance(value, str) else repr(value)
-    cut = text[:MAX_ECHO] + "…" if len(text) > MAX_ECHO else text
-    return f"'{cut}'"
+    return f"'{clip(value if isinstance(value, str) else repr(value))}'"
+
+
+def clip(name: str) -> str:
+    """A name (or value) a client sent, unquoted, cut to :data:`MAX_ECHO` characters."""
+    return name[:MAX_ECHO] + "…" if len(name) > MAX_ECHO else name
+
+
+def field_list(errors: Sequence[Mapping[str, str]]) -> str:
+    """The fields of the first ten entries, for a detail: `a, b and more`."""
+    more = " and more" if len(errors) > 10 else ""
+    return ", ".join(clip(e["field"]) for e in errors[:10]) + more
 
 
 def bad_request(param: str, message: str, code: str = "invalid_value") -> ProblemError:
     """400 for a query parameter: the detail and the `errors` entry both name it."""
     return ProblemError(
-        400, f"{param}: {message}", [{"field": param, "message": message}], code=code
+        400, f"{clip(param)}: {message}", [{"field": param, "message": message}], code=code
     )
 
 
 def unprocessable(errors: Sequence[Mapping[str, str]], detail: str = "") -> ProblemError:
-    fields = ", ".join(e["field"] for e in errors[:10])
-    more = " and more" if len(errors) > 10 else ""
     # entries that agree on one code (all unknown fields, all missing links) give it
     codes = {e.get("code") for e in errors}
     code = codes.pop() if len(codes) == 1 else None
-    return ProblemError(422, detail or f"invalid fields: {fields}{more}", errors, code=code)
+    return ProblemError(422, detail or f"invalid fields: {field_list(errors)}", errors, code=code)
 
 
 def validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
@@ -182,9 +188,7 @@ def to_response(exc: BaseException) -> Response:
         return problem_response(403, str(exc) or "Forbidden")
     if isinstance(exc, ValidationError):
         errors = validation_errors(exc)
-        return problem_response(
-            422, "invalid fields: " + ", ".join(e["field"] for e in errors[:10]), errors
-        )
+        return problem_response(422, f"invalid fields: {field_list(errors)}", errors)
     logger.error("unhandled error in autoapi: %s", type(exc).__name__, exc_info=exc)
     return problem_response(500, "An internal error occurred.")
 
@@ -207,10 +211,15 @@ def _entries(errors: Sequence[Mapping[str, str]], code: str) -> list[dict[str, s
 
 
 def _entry(entry: Mapping[str, str], code: str) -> dict[str, str]:
-    limits = {"field": MAX_FIELD, "message": MAX_MESSAGE}
-    out = {key: _cut(str(value), limits.get(key, 64)) for key, value in entry.items()}
+    out = {key: _entry_text(key, str(value)) for key, value in entry.items()}
     out.setdefault("code", code)
     return out
+
+
+def _entry_text(key: str, text: str) -> str:
+    if key == "field":  # often a name the client sent (an unknown key): cut as echoes are
+        return clip(text)
+    return _cut(text, MAX_MESSAGE if key == "message" else 64)
 
 
 def _cut(text: str, limit: int = MAX_TEXT) -> str:

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from autoapi.bodies import CHECK_BODY
-from autoapi.errors import ProblemError, not_found, unprocessable
+from autoapi.errors import ProblemError, clip, not_found, unprocessable
 from autoapi.messages import schema_message
 from autoapi.schemachecks import validator_class
 from autoapi.schemas import RouteSchemas
@@ -70,9 +70,9 @@ class RouteValidator:
         instance = {**self._coerced(self.query, values), **typed}
         errors = _problems(self.query, instance, "querystring")
         if len(errors) == 1:
-            raise ProblemError(400, f"{errors[0]['field']}: {errors[0]['message']}", errors)
+            raise ProblemError(400, f"{clip(errors[0]['field'])}: {errors[0]['message']}", errors)
         if errors:
-            names = ", ".join(dict.fromkeys(e["field"] for e in errors))
+            names = ", ".join(dict.fromkeys(clip(e["field"]) for e in errors))
             raise ProblemError(400, f"invalid query parameters: {names}", errors)
 
     def check_body(self, sent: Mapping[str, Any], form: Mapping[str, Any] | None) -> None:
