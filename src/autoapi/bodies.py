@@ -7,7 +7,7 @@ are refused (422), at any depth, dict fields included, as are numbers no field c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -38,6 +38,7 @@ from autoapi.messages import pydantic_message
 
 CHECK_BODY = "autoapi.check_body"  # scope key: read_body calls it with the decoded body
 
+Faults = list[dict[str, str]]
 MAX_BODY = 1024 * 1024
 MAX_DEPTH = 90  # MongoDB refuses documents nested deeper than 100; leave room for the path
 READ_ONLY = frozenset({"revision_id"})
@@ -45,11 +46,23 @@ READ_ONLY = frozenset({"revision_id"})
 
 @dataclass(frozen=True)
 class Body:
-    """A parsed write body: the field values (nested, by stored key) and the `_id` if given."""
+    """A parsed write body: the field values (nested, by stored key) and the `_id` if given.
+
+    `faults` are the values no field can take (a malformed link id, a number out of range):
+    their 422 waits until the document and its `If-Match` are checked, as validation does.
+    """
 
     data: dict[str, Any]
     id: Any = None
     has_id: bool = False
+    faults: tuple[dict[str, str], ...] = ()
+
+
+def raise_faults(*bodies: Body) -> None:
+    """The 422 naming the values no field can take, of all these bodies together."""
+    faults = [fault for body in bodies for fault in body.faults]
+    if faults:
+        raise unprocessable(faults)
 
 
 async def read_body(request: Request, spec: ModelSpec, model_name_key: str | None) -> Body:
@@ -75,16 +88,19 @@ def _decoded_body(
     kind = media_kind(request.headers.get("content-type", ""))
     sent: Mapping[str, Any] = {}
     items: dict[str, Any] = {}
+    form_faults: Faults = []
     if kind is None and raw.strip():
         raise _unsupported()
     if kind == FORM:
         pairs = form_pairs(raw)
         sent = multi(pairs)  # strings, typed later by the schema's own declarations
-        items = _form(pairs, spec)
+        items, form_faults = _form(pairs, spec)
     elif raw.strip():
         items = json_object(raw)
         sent = items
     body = to_body(spec, items, model_name_key)
+    if form_faults:
+        body = replace(body, faults=(*form_faults, *body.faults))
     check = request.scope.get(CHECK_BODY)
     if check is not None:  # the route's JSON Schema sees the values as decoded above
         check(sent, _scalars(items) if kind == FORM else None)
@@ -117,7 +133,9 @@ def _array_bodies(
             errors.append({"field": f"[{i}]", "message": "expected an object"})
             continue
         try:
-            bodies.append(to_body(spec, value, model_name_key))
+            body = to_body(spec, value, model_name_key)
+            faults = tuple({**f, "field": f"[{i}].{f['field']}"} for f in body.faults)
+            bodies.append(replace(body, faults=faults))
             if check is not None:  # the route's JSON Schema entry, item by item
                 check(value, None)
         except ProblemError as exc:
@@ -133,8 +151,8 @@ def to_body(spec: ModelSpec, items: Mapping[str, Any], model_name_key: str | Non
     ignored = READ_ONLY | ({model_name_key} if model_name_key else set())
     has_id = "_id" in items
     ident = items.get("_id")
-    data = build_data(spec, {k: v for k, v in items.items() if k not in ignored | {"_id"}})
-    return Body(data, ident, has_id)
+    data, faults = build_data(spec, {k: v for k, v in items.items() if k not in ignored | {"_id"}})
+    return Body(data, ident, has_id, tuple(faults))
 
 
 async def _read_limited(request: Request) -> bytes:
@@ -163,18 +181,17 @@ def _unsupported() -> ProblemError:
     )
 
 
-def _form(pairs: list[tuple[str, str]], spec: ModelSpec) -> dict[str, Any]:
+def _form(pairs: list[tuple[str, str]], spec: ModelSpec) -> tuple[dict[str, Any], Faults]:
+    """The form's values typed by their fields, and the faults of those no field can take."""
     items: dict[str, Any] = {}
-    errors = []
+    faults: Faults = []
     for key, value in pairs:
         fld = spec.resolve(key) if _path_fault(key) is None else None
         try:
             items[key] = _form_value(fld, value) if fld and _coercible(fld) else value
         except CoercionError as exc:
-            errors.append({"field": key, "message": str(exc)})
-    if errors:
-        raise unprocessable(errors)
-    return items
+            faults.append({"field": key, "message": str(exc)})
+    return items, faults
 
 
 def _form_value(fld: FieldSpec, value: str) -> Any:
@@ -206,10 +223,12 @@ def _coercible(fld: FieldSpec | None) -> bool:
     return fld is not None and fld.link is None and not fld.is_list and not fld.open
 
 
-def build_data(spec: ModelSpec, items: Mapping[str, Any]) -> dict[str, Any]:
-    """Dot paths and nested objects → one nested dict; unknown fields and bad links → 422."""
+def build_data(spec: ModelSpec, items: Mapping[str, Any]) -> tuple[dict[str, Any], Faults]:
+    """Dot paths and nested objects → one nested dict; unknown fields → 422. The values no
+    field can take are returned as faults (their keys kept in the dict, as sent)."""
     data: dict[str, Any] = {}
-    errors: list[dict[str, str]] = []
+    errors: Faults = []
+    faults: Faults = []
     for key, value in items.items():
         fault = _path_fault(key)
         if fault is not None:
@@ -220,17 +239,16 @@ def build_data(spec: ModelSpec, items: Mapping[str, Any]) -> dict[str, Any]:
             errors.append({"field": key, "message": "unknown field", "code": "unknown_field"})
             continue
         try:
-            value = _checked_value(fld, value, key, errors)
+            value = _checked_value(fld, value, key, errors, faults)
         except CoercionError as exc:
-            errors.append({"field": key, "message": str(exc), "code": _code(exc)})
-            continue
+            _fault(exc, key, errors, faults)
         _set_path(data, key.split("."), value)
     if errors:
         raise unprocessable(errors)
-    return data
+    return data, faults
 
 
-def _checked_value(fld: FieldSpec, value: Any, path: str, errors: list[dict[str, str]]) -> Any:
+def _checked_value(fld: FieldSpec, value: Any, path: str, errors: Faults, faults: Faults) -> Any:
     _check_storable_tree(value)
     if fld.link is not None:
         if fld.link.many and isinstance(value, list):
@@ -244,7 +262,7 @@ def _checked_value(fld: FieldSpec, value: Any, path: str, errors: list[dict[str,
     for i, item in enumerate(items):
         if isinstance(item, Mapping):
             prefix = f"{path}.{i}" if fld.is_list else path
-            _check_keys(fld.children, item, prefix, errors)
+            _check_keys(fld.children, item, prefix, errors, faults)
     return value
 
 
@@ -276,8 +294,15 @@ class _TooDeep(CoercionError):
     """A value nested past the depth MongoDB stores."""
 
 
-def _code(exc: CoercionError) -> str:
-    return "limit_exceeded" if isinstance(exc, _TooDeep) else "invalid_value"
+def _fault(exc: CoercionError, path: str, errors: Faults, faults: Faults) -> None:
+    """A value too deep to check any further is refused now; any other waits (see Body)."""
+    too_deep = isinstance(exc, _TooDeep)
+    entry = {
+        "field": path,
+        "message": str(exc),
+        "code": "limit_exceeded" if too_deep else "invalid_value",
+    }
+    (errors if too_deep else faults).append(entry)
 
 
 def _path_fault(path: str) -> str | None:
@@ -295,7 +320,8 @@ def _check_keys(
     fields: Mapping[str, FieldSpec],
     value: Mapping[str, Any],
     path: str,
-    errors: list[dict[str, str]],
+    errors: Faults,
+    faults: Faults,
 ) -> None:
     for key, sub in value.items():
         fld = fields.get(key)
@@ -305,9 +331,9 @@ def _check_keys(
             )
         elif fld.link is None:
             try:
-                _checked_value(fld, sub, f"{path}.{key}", errors)
+                _checked_value(fld, sub, f"{path}.{key}", errors, faults)
             except CoercionError as exc:
-                errors.append({"field": f"{path}.{key}", "message": str(exc), "code": _code(exc)})
+                _fault(exc, f"{path}.{key}", errors, faults)
 
 
 def _set_path(data: dict[str, Any], parts: list[str], value: Any) -> None:

@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from autoapi import audit, store
 from autoapi import policy as policies
-from autoapi.bodies import Body, read_body
+from autoapi.bodies import Body, raise_faults, read_body
 from autoapi.errors import (
     PROBLEM_JSON,
     ProblemError,
@@ -126,6 +126,7 @@ async def patch_many(spec: ModelSpec, request: Request, ctx: Any) -> Response:
     if body.has_id:
         raise unprocessable([{"field": "_id", "message": "cannot be set on many documents"}])
     (await policies.access_for(request, spec.model)).check_body(body.data)
+    raise_faults(body)
     found = await selected(spec, filter_, ctx.max_batch)
     docs = [instance_of(spec, raw) for raw in found]
     writes = [apply_paths(spec, doc, body.data) for doc in docs]  # all validate first

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from autoapi import audit, bulk, faults, store
 from autoapi import policy as policies
-from autoapi.bodies import CHECK_BODY, Body, read_bodies, read_body
+from autoapi.bodies import CHECK_BODY, Body, raise_faults, read_bodies, read_body
 from autoapi.errors import ProblemError, not_found, unprocessable, validation_errors
 from autoapi.hooks import BEFORE, CREATED, SAVED, Hooks, call, created
 from autoapi.introspect import ModelSpec
@@ -127,6 +127,7 @@ class Endpoints:
                 raise ProblemError(400, "X-HTTP-Method takes one document, not an array")
             return await self._create_many(request, read, populate)
         data = await self._checked_data(request, read)
+        raise_faults(read)
         if mode is not None:
             return await self._create_or_write(request, data, mode, populate)
         if "api_post" in self.hooks.custom:
@@ -170,6 +171,7 @@ class Endpoints:
         self, request: Request, bodies: list[Body], populate: tuple[str, ...]
     ) -> Response:
         items = [await self._checked_data(request, body) for body in bodies]
+        raise_faults(*bodies)
         bulk.validate_all(self.spec, items)
         await check_batch_links(self.spec, items)
         done = await self._write(bulk.insert_all(self.spec, self.hooks, items, request))
@@ -206,6 +208,7 @@ class Endpoints:
             raise unprocessable([{"field": "_id", "message": "must equal the id in the path"}])
         (await policies.access_for(request, self.spec.model)).check_body(body.data)
         before, doc = await self._instance(ident, request)
+        raise_faults(body)
         if "api_put" in self.hooks.custom:
             apply_paths(self.spec, doc.model_copy(deep=True), body.data)  # validate only
         await check_links(self.spec, body.data)
