@@ -58,3 +58,22 @@ async def test_bulk_items_name_each_value_no_field_can_take(client: httpx.AsyncC
     body = assert_problem(await client.post("/api/books", json=items), 422)
     assert [e["field"] for e in body["errors"]] == ["[1].author", "[2].pages"]
     assert (await client.get("/api/books")).json()["total"] == 0
+
+
+@pytest.mark.parametrize(("form", "tags"), [
+    ("title=t&tags=a&tags=b", ["a", "b"]),
+    ("title=t&tags=a", ["a"]),
+    ("title=t", []),
+])
+async def test_a_form_gives_a_list_field_every_value_of_its_key(
+    client: httpx.AsyncClient, form: str, tags: list[str]
+) -> None:
+    made = await client.post("/api/books", content=form, headers=FORM)
+    assert made.status_code == 201, made.text
+    assert made.json()["tags"] == tags
+
+
+async def test_a_form_giving_a_single_field_twice_is_a_400(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/books", content="title=a&title=b", headers=FORM)
+    assert_problem(response, 400, "title")
+    assert (await client.get("/api/books")).json()["total"] == 0

@@ -32,7 +32,7 @@ from autoapi.decode import (
     media_kind,
     multi,
 )
-from autoapi.errors import ProblemError, echo, unprocessable
+from autoapi.errors import ProblemError, bad_request, echo, unprocessable
 from autoapi.introspect import FieldSpec, ModelSpec
 from autoapi.messages import pydantic_message
 
@@ -185,8 +185,14 @@ def _form(pairs: list[tuple[str, str]], spec: ModelSpec) -> tuple[dict[str, Any]
     """The form's values typed by their fields, and the faults of those no field can take."""
     items: dict[str, Any] = {}
     faults: Faults = []
-    for key, value in pairs:
+    for key, values in multi(pairs).items():
         fld = spec.resolve(key) if _path_fault(key) is None else None
+        if fld is not None and fld.is_list:  # `tags=a&tags=b`: every value, in order
+            items[key] = values
+            continue
+        if len(values) > 1:  # as a JSON body's duplicate key
+            raise bad_request(key, "given more than once; only list fields take several values")
+        value = values[0]
         try:
             items[key] = _form_value(fld, value) if fld and _coercible(fld) else value
         except CoercionError as exc:
