@@ -192,3 +192,14 @@ async def test_a_create_or_write_that_changes_a_document_records_it_before(
     assert fresh.status_code == 201
     last = events[-1]
     assert (last["action"], last["before"], last["id"]) == ("create", None, new_id)
+
+
+@pytest.mark.parametrize("tenant", ["admin", "local", "config"])
+async def test_a_tenant_without_a_valid_database_is_a_400_on_shared_models_too(
+    make_client: MakeClient, tenant: str
+) -> None:
+    policy = tenant_policy(shared=[Country], database=lambda name: name)
+    api = await make_client(TENANT_MODELS, policy=policy)
+    headers = {"X-Tenant-ID": tenant}
+    assert_problem(await api.get("/api/countries", headers=headers), 400, "X-Tenant-ID")
+    assert_problem(await api.get("/api/notes", headers=headers), 400, "X-Tenant-ID")

@@ -77,3 +77,11 @@ async def test_a_form_giving_a_single_field_twice_is_a_400(client: httpx.AsyncCl
     response = await client.post("/api/books", content="title=a&title=b", headers=FORM)
     assert_problem(response, 400, "title")
     assert (await client.get("/api/books")).json()["total"] == 0
+
+
+async def test_an_empty_body_naming_a_type_not_served_is_a_415(client: httpx.AsyncClient) -> None:
+    plain = {"content-type": "text/plain"}
+    assert_problem(await client.post("/api/books", content=b"", headers=plain), 415)
+    made = await client.post("/api/books", json={"title": "t"})
+    url = f"/api/books/{made.json()['_id']}"
+    assert_problem(await client.patch(url, content=b"", headers=plain), 415)

@@ -49,12 +49,13 @@ class TenantPolicy:
 
     async def __call__(self, request: Request, model: type[Document]) -> Access | None:
         tenant = await self.tenant(request)
+        database = None if self.database is None else self._database(tenant)  # 400 first
         if model in self.shared:
             return Access(methods=READ_METHODS)
         has_field = self.field in model.model_fields
         stamp = {self.field: tenant} if has_field else None
-        if self.database is not None:
-            return Access(stamp=stamp, database=self._database(tenant))
+        if database is not None:
+            return Access(stamp=stamp, database=database)
         if not has_field:
             return None
         return Access(filter={self.field: tenant}, stamp=stamp)
