@@ -203,3 +203,18 @@ async def test_a_tenant_without_a_valid_database_is_a_400_on_shared_models_too(
     headers = {"X-Tenant-ID": tenant}
     assert_problem(await api.get("/api/countries", headers=headers), 400, "X-Tenant-ID")
     assert_problem(await api.get("/api/notes", headers=headers), 400, "X-Tenant-ID")
+
+
+def _names_only(request: Request, model: Any) -> Access:
+    return Access(read_fields={"name"})
+
+
+async def test_a_unique_clash_names_no_field_outside_read_fields(make_client: MakeClient) -> None:
+    api = await make_client(ALL_MODELS, policy=_names_only)
+    assert (await api.post("/api/accounts", json={"email": "a@x", "name": "a"})).status_code == 201
+    clash = await api.post("/api/accounts", json={"email": "a@x", "name": "b"})
+    body = assert_problem(clash, 409)
+    assert "email" not in body["detail"] and "errors" not in body
+    shown = await make_client(ALL_MODELS)
+    named = assert_problem(await shown.post("/api/accounts", json={"email": "a@x"}), 409)
+    assert [e["field"] for e in named["errors"]] == ["email"]

@@ -144,6 +144,10 @@ class Gate:
         access = self.cached(model)
         return None if access is None else store.Placement(access.filter, access.database)
 
+    def readable(self, model: type[Document], key: str) -> bool:
+        access = self.cached(model)
+        return access is None or access.readable(key)
+
     async def _ask(self, model: type[Document]) -> Access | ProblemError:
         try:
             answer = await call(self.policy, self.request, model)

@@ -15,6 +15,7 @@ Stored = Mapping[str, Any]
 Sort = Sequence[tuple[str, Any]]
 
 _deadline: ContextVar[float | None] = ContextVar("autoapi_deadline", default=None)
+_scope: ContextVar[Any] = ContextVar("autoapi_scope", default=None)  # a `scope.Scope`
 
 RETRY_AFTER = "1"
 TEXT_INDEX_NOT_FOUND = 27  # IndexNotFound: `$text` without a text index

@@ -26,6 +26,7 @@ from autoapi.store.base import (
     RETRY_AFTER,
     TEXT_INDEX_NOT_FOUND,
     _deadline,
+    _scope,
 )
 
 # -- the time budget ---------------------------------------------------------------------
@@ -113,6 +114,9 @@ def _visible(model: type[Document] | None, key: str) -> bool:
     if key == "_id":
         return True
     root = key.split(".")[0]
+    scope = _scope.get()
+    if scope is not None and not scope.readable(model, root):  # outside `read_fields`
+        return False
     for name, info in model.model_fields.items():
         if (info.alias or name) == root:
             return not is_hidden(info)

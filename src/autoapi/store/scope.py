@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from beanie import Document
 
 from autoapi.query import and_filters
-from autoapi.store.base import BEANIE_2, Raw
+from autoapi.store.base import BEANIE_2, Raw, _scope
 from autoapi.store.calls import _run
 
 
@@ -60,8 +59,9 @@ class Scope(Protocol):
 
     def placed(self, model: type[Document]) -> Placement | None: ...
 
+    def readable(self, model: type[Document], key: str) -> bool: ...
 
-_scope: ContextVar[Scope | None] = ContextVar("autoapi_scope", default=None)
+
 _INDEXED: set[tuple[int, str, str]] = set()  # (client, database, collection) done here
 _INDEX_LOCKS: dict[tuple[int, int, str, str], asyncio.Lock] = {}
 _INDEX_OPTIONS = frozenset(
