@@ -24,13 +24,16 @@ from autoapi.introspect import ModelSpec
 from autoapi.links import check_batch_links, check_links
 from autoapi.listing import Listing, list_response
 from autoapi.preconditions import guard_write, not_modified, require_if_match, tag_of, tagged
-from autoapi.query import parse_populate
+from autoapi.projection import check_projection
+from autoapi.query import parse_fields, parse_populate
 from autoapi.render import Renderer
 from autoapi.resources import ForwardRef, Resource, ReverseRef
 from autoapi.serialize import JSONResponse
 from autoapi.upsert import parse_mode
 from autoapi.validation import check_query, shaped
 from autoapi.writes import apply_paths, instance_of
+
+Projection = dict[str, int] | None  # a parsed `fields`
 
 
 @dataclass(frozen=True)
@@ -73,12 +76,13 @@ class Endpoints:
     async def get(self, request: Request) -> Response:
         ident = self._path_id(request)
         populate = await self._populate(request)
+        fields = await self._fields(request)
         raw = await self._find_one(self.spec, {"_id": ident})
         tag = tag_of(self.spec, raw)
         unchanged = None if populate else not_modified(request, tag)
         if unchanged is not None:
             return unchanged
-        rendered = await self.ctx.renderer.render(self.spec, raw, request, populate)
+        rendered = await self.ctx.renderer.render(self.spec, raw, request, populate, fields)
         return _respond(request, rendered, headers={"ETag": tag})
 
     async def forward(self, request: Request, ref: ForwardRef) -> Response:
@@ -121,22 +125,23 @@ class Endpoints:
         if mode == "cou":  # merges like PATCH: the POST entry's body (a whole document) is not its
             request.scope.pop(CHECK_BODY, None)
         populate = await self._populate(request)
+        fields = await self._fields(request)
         read = await read_bodies(request, self.spec, self.ctx.model_name_key, self.ctx.max_batch)
         if isinstance(read, list):
             if mode is not None:
                 raise ProblemError(400, "X-HTTP-Method takes one document, not an array")
-            return await self._create_many(request, read, populate)
+            return await self._create_many(request, read, populate, fields)
         data = await self._checked_data(request, read)
         raise_faults(read)
         if mode is not None:
-            return await self._create_or_write(request, data, mode, populate)
+            return await self._create_or_write(request, data, mode, populate, fields)
         if "api_post" in self.hooks.custom:
             _validate(self.spec.model, data)
         await check_links(self.spec, data)
         doc = created(self.spec.model, await self._write(call(self.hooks.api_post, data, request)))
         raw = store.encode_document(doc)
         await audit.record(request, self.spec.model, "create", None, raw)
-        rendered = await self.ctx.renderer.render(self.spec, raw, request, populate)
+        rendered = await self.ctx.renderer.render(self.spec, raw, request, populate, fields)
         headers = {"Location": _location(request, doc), **tagged(self.spec, raw)}
         return _respond(request, rendered, 201, headers)
 
@@ -150,7 +155,12 @@ class Endpoints:
         return data
 
     async def _create_or_write(
-        self, request: Request, data: dict[str, Any], mode: str, populate: tuple[str, ...]
+        self,
+        request: Request,
+        data: dict[str, Any],
+        mode: str,
+        populate: tuple[str, ...],
+        fields: Projection,
     ) -> Response:
         request.scope["autoapi.method"] = mode  # `cou` / `cor`, for access rules
         hook = self.hooks.api_cou if mode == "cou" else self.hooks.api_cor
@@ -161,14 +171,14 @@ class Endpoints:
         action: audit.Action = "create" if is_new else ("update" if mode == "cou" else "replace")
         before = None if is_new else request.scope.get(BEFORE, {}).get(id(doc))
         await audit.record(request, self.spec.model, action, before, raw)
-        rendered = await self.ctx.renderer.render(self.spec, raw, request, populate)
+        rendered = await self.ctx.renderer.render(self.spec, raw, request, populate, fields)
         headers = tagged(self.spec, raw)
         if is_new:
             headers["Location"] = _location(request, doc)
         return _respond(request, rendered, 201 if is_new else 200, headers)
 
     async def _create_many(
-        self, request: Request, bodies: list[Body], populate: tuple[str, ...]
+        self, request: Request, bodies: list[Body], populate: tuple[str, ...], fields: Projection
     ) -> Response:
         items = [await self._checked_data(request, body) for body in bodies]
         raise_faults(*bodies)
@@ -180,7 +190,7 @@ class Endpoints:
         raws = [store.encode_document(doc) for doc in done]
         for raw in raws:
             await audit.record(request, self.spec.model, "create", None, raw)
-        rendered = await self.ctx.renderer.render_many(self.spec, raws, request, populate)
+        rendered = await self.ctx.renderer.render_whole(self.spec, raws, request, populate, fields)
         # the route's 201 schema describes one document: it shapes each item, not the wrapper
         items = [shaped(request, 201, item) for item in rendered]
         return JSONResponse({"items": items}, status_code=201)
@@ -202,6 +212,7 @@ class Endpoints:
     async def _update(self, request: Request) -> Response:
         ident = self._path_id(request)
         populate = await self._populate(request)
+        fields = await self._fields(request)
         require_if_match(request, self.ctx.require_if_match)
         body = await read_body(request, self.spec, self.ctx.model_name_key)
         if body.has_id and self._body_id(body.id) != ident:
@@ -216,7 +227,7 @@ class Endpoints:
         result = saved if isinstance(saved, Document) else doc
         raw = request.scope.get(SAVED, {}).get(id(result)) or store.encode_document(result)
         await audit.record(request, self.spec.model, "update", before, raw)
-        rendered = await self.ctx.renderer.render(self.spec, raw, request, populate)
+        rendered = await self.ctx.renderer.render(self.spec, raw, request, populate, fields)
         return _respond(request, rendered, headers=tagged(self.spec, raw))
 
     async def delete(self, request: Request) -> Response:
@@ -278,6 +289,16 @@ class Endpoints:
         check_query(request)  # the route's querystring schema, after autoapi's own parse
         await policies.check_populate(request, self.ctx.specs, spec or self.spec, paths)
         return paths
+
+    async def _fields(self, request: Request) -> Projection:
+        """`fields` on a route answering one document: what of it the answer keeps."""
+        text = request.query_params.get("fields") if request.scope.get("query_string") else None
+        if not text:
+            return None
+        visible = (await policies.access_for(request, self.spec.model)).visible(self.spec)
+        projection = parse_fields(visible, text)
+        check_projection(projection)
+        return projection
 
 
 def _respond(

@@ -149,17 +149,23 @@ def list_query_schema(
         ),
         "match": _strings("`field=pattern`: a regular expression; `(?i)` first ignores case."),
         "search": {"type": "string", "description": "Full-text search (needs a text index)."},
-        "fields": {
-            "type": "string",
-            "description": f"Fields to return (`a,b`) or to leave out (`-a,-b`). Fields: {names}.",
-        },
+        "fields": _fields_query(spec),
     }
     return {"type": "object", "properties": {**props, **populate_query(spec, specs)}}
 
 
 def one_query_schema(spec: ModelSpec, specs: Mapping[type[Document], ModelSpec]) -> Schema:
-    """The querystring of the routes that answer one document: `populate` only."""
-    return {"type": "object", "properties": populate_query(spec, specs)}
+    """The querystring of the routes that answer documents one by one: `fields`, `populate`."""
+    fields = {"fields": _fields_query(spec)}
+    return {"type": "object", "properties": {**fields, **populate_query(spec, specs)}}
+
+
+def _fields_query(spec: ModelSpec) -> Schema:
+    names = ", ".join(field_paths(spec))
+    return {
+        "type": "string",
+        "description": f"Fields to return (`a,b`) or to leave out (`-a,-b`). Fields: {names}.",
+    }
 
 
 def populate_query(spec: ModelSpec, specs: Mapping[type[Document], ModelSpec]) -> Schema:

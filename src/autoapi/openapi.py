@@ -185,8 +185,8 @@ class Builder:
             out += self._list_parameters(spec)
         elif kind.method in BULK:
             out += [param_ref(p) for p in FILTER_PARAMETERS]
-        elif kind.method != "delete":
-            out += self._populate(spec)
+        elif kind.method != "delete":  # a route answering documents one by one
+            out += [param_ref(f"{self.model_names[spec.model]}.fields"), *self._populate(spec)]
         if kind.method in WRITE_HEADERS:
             out.append(param_ref(WRITE_HEADERS[kind.method]))
         return out

@@ -47,10 +47,36 @@ class Renderer:
         return render_stored(self.specs[model], raw, self.version_key)
 
     async def render(
-        self, spec: ModelSpec, raw: Raw, request: Request, populate: Sequence[str] = ()
+        self,
+        spec: ModelSpec,
+        raw: Raw,
+        request: Request,
+        populate: Sequence[str] = (),
+        projection: Mapping[str, int] | None = None,
     ) -> dict[str, Any]:
-        """Render one document, populating the given link paths."""
-        return (await self.render_many(spec, [raw], request, populate))[0]
+        """Render one stored document (whole, as read), populating the given link paths and
+        keeping the fields of `projection` (`fields`), as a list's documents keep them."""
+        return (await self.render_whole(spec, [raw], request, populate, projection))[0]
+
+    async def render_whole(
+        self,
+        spec: ModelSpec,
+        raws: Sequence[Raw],
+        request: Request,
+        populate: Sequence[str] = (),
+        projection: Mapping[str, int] | None = None,
+    ) -> list[dict[str, Any]]:
+        """`render` of several whole documents; populate costs one query per path."""
+        docs = await self.render_many(spec, raws, request, populate, projection)
+        if not projection:
+            return docs
+        return [self._projected(doc, projection) for doc in docs]
+
+    def _projected(self, doc: dict[str, Any], projection: Mapping[str, int]) -> dict[str, Any]:
+        out = project_output(doc, projection)
+        if self.model_name_key and self.model_name_key in doc:
+            out[self.model_name_key] = doc[self.model_name_key]
+        return out
 
     async def render_many(
         self,
