@@ -176,7 +176,8 @@ def forged(sc: Scope, **changes: Any) -> str:
         ({"b": "1"}, "malformed"),
         ({"b": ["1", ObjectId(HEX)]}, "a string for n"),
         ({"b": [True, ObjectId(HEX)]}, "a bool for n"),
-        ({"b": [1.5, ObjectId(HEX)]}, None),  # a number: MongoDB compares it with ints
+        ({"b": [2.0, ObjectId(HEX)]}, None),  # a whole number: MongoDB compares it with ints
+        ({"b": [1.5, ObjectId(HEX)]}, "whole number"),  # refused as `where` refuses it
         ({"b": [{"$gt": 1}, ObjectId(HEX)]}, "invalid value for n"),  # no operator injection
         ({"b": [[1], ObjectId(HEX)]}, "invalid value for n"),
         ({"b": [bson.Regex("."), ObjectId(HEX)]}, "invalid value for n"),
@@ -188,7 +189,7 @@ def test_forged_values_are_type_checked(changes: dict[str, Any], reason: str | N
     sc = scope(("n", 1))
     token = forged(sc, **changes)
     if reason is None:
-        assert decode_cursor(token, sc, MODEL_SPEC).values[0] == 1.5
+        assert decode_cursor(token, sc, MODEL_SPEC).values[0] == 2.0
         return
     with pytest.raises(CursorError, match=reason):
         decode_cursor(token, sc, MODEL_SPEC)

@@ -98,7 +98,7 @@ class AutoAPI:
         self.max_time_ms = max_time_ms
         self.check_auth = check_auth
         self.model_name_key = model_name_key(expose_model_name)
-        specs = _all_specs(self.models)
+        specs = _all_specs(self.models, expose_version_key)
         hooks = {model: find_hooks(model) for model in specs}
         self.policy = policy
         if policy is not None and hasattr(policy, "check_models"):
@@ -299,7 +299,9 @@ class AutoAPI:
         return result if isinstance(result, Response) else None
 
 
-def _all_specs(models: Iterable[type[Document]]) -> dict[type[Document], ModelSpec]:
+def _all_specs(
+    models: Iterable[type[Document]], version_key: bool
+) -> dict[type[Document], ModelSpec]:
     """Specs of the given models and of every model their links reach (for rendering)."""
     specs: dict[type[Document], ModelSpec] = {}
     pending = list(models)
@@ -308,6 +310,6 @@ def _all_specs(models: Iterable[type[Document]]) -> dict[type[Document], ModelSp
         model = pending.pop()
         if model in specs:
             continue
-        specs[model] = inspect_model(model, by_name)
+        specs[model] = inspect_model(model, by_name, revision_shown=version_key)
         pending += [link.target for link in specs[model].links.values()]
     return specs

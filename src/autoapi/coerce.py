@@ -123,7 +123,17 @@ def _validated(field: FieldSpec, value: Any) -> Any:
     except Exception as exc:  # pydantic's ValidationError or a custom validator's error
         raise CoercionError(_first_message(exc, field, value)) from None
     check_storable(result)
+    _check_finite(result, value)
     return result
+
+
+def _check_finite(result: Any, value: Any) -> None:
+    # pydantic reads "1e400" as infinity; a query must not match (or a token start from) it.
+    if not isinstance(result, float) or math.isfinite(result):
+        return
+    if isinstance(value, str) and PLAIN_FLOAT.fullmatch(value):
+        raise CoercionError(out_of_range(value))
+    raise CoercionError("must be a finite number")
 
 
 def check_storable(value: Any) -> None:

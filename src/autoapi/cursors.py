@@ -27,6 +27,7 @@ from bson import Decimal128, ObjectId
 from bson.binary import Binary, UuidRepresentation
 from bson.codec_options import CodecOptions
 
+from autoapi.coerce import CoercionError, coerce_json
 from autoapi.errors import echo
 from autoapi.introspect import FieldSpec, ModelSpec
 
@@ -136,7 +137,7 @@ def sort_problem(spec: ModelSpec, sort: SortSpec) -> str | None:
     for path, _ in sort:
         parts = path.split(".")
         for depth in range(1, len(parts) + 1):
-            field = spec.resolve(".".join(parts[:depth]))
+            field = spec.for_options.resolve(".".join(parts[:depth]))
             if field is None:
                 return f"cannot sort on the unknown field {echo(path)}"
             last = depth == len(parts)
@@ -148,8 +149,9 @@ def sort_problem(spec: ModelSpec, sort: SortSpec) -> str | None:
 
 
 def check_value(spec: ModelSpec, path: str, value: Any) -> None:
-    """Refuse a boundary value that is not null or a scalar of the field's type."""
-    field = spec.resolve(path)
+    """Refuse a boundary value that is not null or a scalar of the field's type; a number
+    for an `int` or `float` field is checked as a `where` value is."""
+    field = spec.for_options.resolve(path)
     kind = _kind(value)
     if field is None or kind is None:
         raise CursorError(f"the token holds an invalid value for {path}")
@@ -158,6 +160,18 @@ def check_value(spec: ModelSpec, path: str, value: Any) -> None:
     expected = expected_kinds(field)
     if expected is not None and kind not in expected:
         raise CursorError(f"the token holds a {kind} for {path}, which is not of that type")
+    if kind == "number" and field.annotation in (int, float):
+        _check_number(field, path, value)
+
+
+def _check_number(field: FieldSpec, path: str, value: Any) -> None:
+    # The kind alone lets 1.5 into an int field and infinity into a float field.
+    # Membership (an enum, a Literal) is not checked: stored data may lag the model.
+    number = value.to_decimal() if isinstance(value, Decimal128) else value
+    try:
+        coerce_json(field, number)
+    except CoercionError as exc:
+        raise CursorError(f"the token holds an invalid value for {path}: {exc}") from None
 
 
 def expected_kinds(field: FieldSpec) -> frozenset[str] | None:

@@ -7,7 +7,9 @@ This is the only module that reads Beanie internals; everything else works on
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -77,6 +79,7 @@ class FieldSpec:
 
 
 ANY_FIELD = FieldSpec(key="*", annotation=Any, open=True)
+REVISION = "revision_id"
 
 
 @dataclass(frozen=True)
@@ -92,10 +95,26 @@ class ModelSpec:
     links: Mapping[str, LinkSpec]
     use_revision: bool
     text_index: bool
+    revision_shown: bool = False  # the API renders `revision_id` (`expose_version_key`)
 
     @property
     def id_is_objectid(self) -> bool:
         return _is_objectid(self.id_annotation)
+
+    @functools.cached_property
+    def for_options(self) -> ModelSpec:
+        """This spec as the query options (`filter`, `where`, `match`, `sort`, `fields`)
+        see it: with `revision_id` as a field when the API renders it.
+
+        `self.fields` leaves the revision out because no client writes it: bodies, forms
+        and schemas must not offer it. What is rendered can still be queried.
+        """
+        if not (self.use_revision and self.revision_shown) or REVISION in self.fields:
+            return self
+        revision = FieldSpec(
+            REVISION, _unwrap_optional(self.model.model_fields[REVISION].annotation)
+        )
+        return dataclasses.replace(self, fields={**self.fields, REVISION: revision})
 
     def resolve(self, path: str) -> FieldSpec | None:
         """The field at a dot path (`biography.born`), or None when unknown or hidden."""
@@ -133,11 +152,15 @@ def parse_id(annotation: Any, raw: Any) -> Any:
 
 
 def inspect_model(
-    model: type[Document], by_name: Mapping[str, type[Document]] | None = None
+    model: type[Document],
+    by_name: Mapping[str, type[Document]] | None = None,
+    *,
+    revision_shown: bool = False,
 ) -> ModelSpec:
     """Describe a Beanie Document class; works before `init_beanie` has run.
 
-    `by_name` resolves links written as forward references (`Link["Author"]`).
+    `by_name` resolves links written as forward references (`Link["Author"]`);
+    `revision_shown` says the API renders `revision_id`, which query options may then name.
     """
     if not model.__pydantic_complete__:
         # A forward reference to a model defined later in its module: resolve it now, as
@@ -148,7 +171,7 @@ def inspect_model(
     links: dict[str, LinkSpec] = {}
     for name, info in model.model_fields.items():
         key = info.alias or name
-        if name in ("id", "revision_id"):
+        if name in ("id", REVISION):
             continue
         kind = _link_kind(info.annotation)
         if kind == "back":
@@ -171,6 +194,7 @@ def inspect_model(
         links=links,
         use_revision=bool(getattr(settings, "use_revision", False)),
         text_index=_has_text_index(settings),
+        revision_shown=revision_shown,
     )
 
 

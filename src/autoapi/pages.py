@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from autoapi.coerce import to_storage
 from autoapi.cursors import (
     Cursor,
     CursorError,
@@ -112,8 +113,12 @@ def read_cursor(
 
 
 def cursor_query(cursor: Cursor) -> tuple[dict[str, Any], list[tuple[str, int]]]:
-    """The keyset filter (to AND with the effective filter) and the sort for a cursor page."""
-    keyset = keyset_filter(cursor.scope.sort, cursor.values, cursor.direction, cursor.inclusive)
+    """The keyset filter (to AND with the effective filter) and the sort for a cursor page.
+
+    The token's values are put in their stored form, as `where` values are: a UUID read
+    back from a token is sent as the binary it is stored as."""
+    values = [to_storage(value) for value in cursor.values]
+    keyset = keyset_filter(cursor.scope.sort, values, cursor.direction, cursor.inclusive)
     return keyset, run_sort(cursor.scope.sort, cursor.direction)
 
 

@@ -46,6 +46,7 @@ def parse_list_query(
 
     All `filter`, `where` and `match` values share one budget of operators and bytes.
     """
+    spec = spec.for_options
     budget = QueryBudget()
     clauses = [parse_filter(spec, v, budget) for v in params.get("filter", [])]
     clauses += [parse_where(spec, v, budget) for v in params.get("where", [])]
