@@ -90,3 +90,17 @@ async def test_fields_outside_read_fields_are_unknown(make_client: MakeClient) -
     url = f"/api/books/{made.json()['_id']}"
     assert_problem(await api.get(url, params={"fields": "isbn"}), 400, "fields")
     assert set((await api.get(url, params={"fields": "title"})).json()) == {"_id", "title"}
+
+
+async def test_minus_id_works_but_is_not_offered_by_the_document(
+    client: httpx.AsyncClient,
+) -> None:
+    made = await new_book(client)
+    got = await client.get(f"/api/books/{made.json()['_id']}", params={"fields": "-_id"})
+    assert "_id" not in got.json() and got.json()["title"] == "t"
+    doc = (await client.get("/api/openapi.json")).json()
+    keys = doc["components"]["schemas"]["BookFieldKey"]["enum"]
+    assert "-_id" not in keys and {"_id", "title", "-title"} <= set(keys)
+    assert doc["components"]["schemas"]["Book"]["required"] == ["_id"]
+    get_one = doc["paths"]["/books/{id}"]["get"]["parameters"]
+    assert {"$ref": "#/components/parameters/Book.fields"} in get_one

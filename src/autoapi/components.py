@@ -127,7 +127,9 @@ class Components:
         fields = field_paths(spec)
         signed = [*fields, *(f"-{f}" for f in fields)]
         self.schemas[f"{name}SortKey"] = _enum(signed, "A field; `-` first sorts descending.")
-        self.schemas[f"{name}FieldKey"] = _enum(signed, "A field to keep, or `-field` to drop.")
+        # `-_id` works but is not offered: every `<Model>` answer declares `_id` as required
+        kept = [key for key in signed if key != "-_id"]
+        self.schemas[f"{name}FieldKey"] = _enum(kept, "A field to keep, or `-field` to drop.")
         paths = link_paths(spec, self.api.specs)
         if paths:
             self.schemas[f"{name}LinkPath"] = _enum(paths, "A link path to expand.")
