@@ -189,3 +189,14 @@ async def test_an_unrendered_revision_answers_as_an_unknown_field(
     assert body["detail"] == assert_problem(absent, 400, option)["detail"].replace(
         "nosuch", "revision_id"
     )
+
+
+@pytest.mark.parametrize("shown", [True, False])
+async def test_the_document_offers_the_revision_where_the_options_take_it(
+    make_client: MakeClient, shown: bool
+) -> None:
+    api = await make_client(ALL_MODELS, expose_version_key=shown)
+    schemas = (await api.get("/api/openapi.json")).json()["components"]["schemas"]
+    for role in ("SortKey", "FieldKey"):
+        keys = schemas[f"Versioned{role}"]["enum"]
+        assert ("revision_id" in keys) is shown and ("-revision_id" in keys) is shown

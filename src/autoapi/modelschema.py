@@ -240,8 +240,9 @@ def params_schema(spec: ModelSpec) -> Schema:
 
 
 def field_paths(spec: ModelSpec) -> list[str]:
-    """`_id` and every visible field, with dot paths into embedded models."""
-    return ["_id", *_paths(spec.fields, "")]
+    """`_id` and every field the query options know (the visible ones, with dot paths into
+    embedded models, and `revision_id` where it is rendered)."""
+    return ["_id", *_paths(spec.for_options.fields, "")]
 
 
 def link_paths(
