@@ -190,6 +190,19 @@ async def test_a_dangling_nested_link(lib: Library) -> None:
 # --- rendering --------------------------------------------------------------------------
 
 
+async def test_a_target_linked_from_several_documents_renders_whole_in_each(
+    lib: Library,
+) -> None:
+    # Alpha and Beta both name Jay; a page renders each target once and shares it
+    books = by_title((await lib.client.get("/api/books?populate=author.publisher")).json())
+    jay = {**lib.jay, "publisher": lib.penguin}
+    assert books["Alpha"]["author"] == books["Beta"]["author"] == jay
+    assert books["Gamma"]["author"] is None
+    trimmed = by_title((await lib.client.get(
+        "/api/books?populate=author&fields=title,author")).json())
+    assert trimmed["Alpha"]["author"] == trimmed["Beta"]["author"] == lib.jay
+
+
 async def test_populated_documents_render_through_their_own_api_values(
     make_client: MakeClient,
 ) -> None:

@@ -18,8 +18,8 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Router
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import BaseRoute, Match, Router
+from starlette.types import Receive, Scope, Send
 
 from autoapi.errors import problem_response
 
@@ -31,15 +31,20 @@ class Dispatch:
 
     def __init__(self, router: Router, groups: Mapping[str, Sequence[BaseRoute]]) -> None:
         self.router = router
-        self.by_segment: dict[str, ASGIApp] = {
-            segment: Router(routes=list(routes), default=router)
-            for segment, routes in groups.items()
-        }
+        self.by_segment = {segment: tuple(routes) for segment, routes in groups.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope.setdefault("router", self.router)  # what `url_for` reads, as without this
-        app = self.by_segment.get(first_segment(scope), self.router)
-        await app(scope, receive, send)
+        # A full match is handled as `Router` handles it; anything else (a partial match, a
+        # trailing slash to redirect, no match) goes to the router of all routes, which
+        # matches again from the start.
+        for route in self.by_segment.get(first_segment(scope), ()):
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                scope.update(child)
+                await route.handle(scope, receive, send)
+                return
+        await self.router(scope, receive, send)
 
 
 def first_segment(scope: Scope) -> str:

@@ -82,11 +82,17 @@ def _wanted(
 
 
 def _unique_ids(parents: Iterable[Raw], key: str) -> list[Any]:
-    seen: dict[Any, None] = {}
+    seen: dict[Any, None] = {}  # a key set again keeps its first place
     for doc in parents:
-        for ident in link_ids(doc.get(key)):
-            if hashable(ident):
-                seen.setdefault(ident, None)
+        value = doc.get(key)
+        for ref in value if isinstance(value, list) else (value,):
+            ident = ref_id(ref)
+            if ident is None:
+                continue
+            try:
+                seen[ident] = None
+            except TypeError:  # a list or dict stored where an id belongs
+                continue
     return list(seen)
 
 

@@ -95,7 +95,7 @@ class Renderer:
         if self._plain(spec, populate):  # no hook to await: render without a coroutine each
             if not loaded and not self.model_name_key and shows_all(request, spec.model):
                 return render_page(spec, raws, self.version_key)
-            return [self._plain_tree(spec, raw, request, loaded, "") for raw in raws]
+            return self._plain_docs(spec, raws, request, loaded, "")
         out = []
         for raw in raws:
             doc = await self._render_tree(spec, raw, request, loaded, "")
@@ -174,32 +174,44 @@ class Renderer:
         targets = (target_spec(self.specs, spec, path) for path in paths)
         return not self.custom_values(spec) and not any(map(self.custom_values, targets))
 
-    def _plain_tree(
-        self, spec: ModelSpec, raw: Raw, request: Request, loaded: Loaded, prefix: str
-    ) -> dict[str, Any]:
-        """`_render_tree` for `_plain` models, its ids and dates left for `JSONResponse`;
-        the request's `read_fields` apply as on the other path."""
-        doc = render_deferred(spec, raw, self.version_key)
-        if self.model_name_key:
-            doc[self.model_name_key] = spec.name
+    def _plain_docs(
+        self, spec: ModelSpec, raws: Sequence[Raw], request: Request, loaded: Loaded, prefix: str
+    ) -> list[dict[str, Any]]:
+        """`_render_tree` of a page of `_plain` documents, their ids and dates left for
+        `JSONResponse`: each linked document is rendered once, however many link to it (the
+        answer holds it once per link; nothing later changes a rendered document in place).
+        The request's `read_fields` apply as on the other path."""
+        docs = render_page(spec, raws, self.version_key)
         for key, link in spec.links.items() if loaded else ():
             path = prefix + key
-            if path in loaded and key in doc and key in raw:
-                doc[key] = self._plain_link(raw[key], link.target, request, loaded, path)
-        return shown(request, spec.model, doc)
+            if path not in loaded:
+                continue
+            found = loaded[path]
+            targets = self._plain_docs(
+                self.specs[link.target], list(found.values()), request, loaded, path + "."
+            )
+            rendered = dict(zip(found, targets, strict=True))
+            for i, (doc, raw) in enumerate(zip(docs, raws, strict=True)):
+                if key in doc and key in raw:
+                    value = raw[key]
+                    if doc is raw:  # the page took the stored document over: write a copy
+                        doc = docs[i] = dict(raw)
+                    doc[key] = _linked(value, rendered)
+        if self.model_name_key:
+            docs = [{**doc, self.model_name_key: spec.name} for doc in docs]
+        if shows_all(request, spec.model):
+            return docs
+        return [shown(request, spec.model, doc) for doc in docs]
 
-    def _plain_link(
-        self, value: Any, target: type[Document], request: Request, loaded: Loaded, path: str
-    ) -> Any:
-        if isinstance(value, list):
-            return [self._plain_link(v, target, request, loaded, path) for v in value]
-        try:
-            found = loaded[path].get(ref_id(value))
-        except TypeError:  # an unhashable value stored where a link belongs
-            return None
-        if found is None:
-            return None
-        return self._plain_tree(self.specs[target], found, request, loaded, path + ".")
+
+def _linked(value: Any, rendered: Mapping[Any, dict[str, Any]]) -> Any:
+    """A populated link value: a list keeps its order, a missing target is None."""
+    if isinstance(value, list):
+        return [_linked(v, rendered) for v in value]
+    try:
+        return rendered.get(ref_id(value))
+    except TypeError:  # an unhashable value stored where a link belongs
+        return None
 
 
 def populated_within(paths: Sequence[str], projection: Mapping[str, int] | None) -> tuple[str, ...]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Final
 
 from starlette.types import Message, Scope, Send
@@ -52,16 +50,17 @@ def scope_header(scope: Scope) -> str | None:
     return None
 
 
-@contextmanager
-def request_id(scope: Scope) -> Iterator[str]:
-    """Set the request's id for the duration of the request (logs and 500 bodies see it)."""
+def request_id(scope: Scope) -> tuple[str, contextvars.Token[str | None]]:
+    """Set the request's id (logs and 500 bodies see it) until `forget_request_id` is
+    given the token returned beside it."""
     ident = accepted(scope_header(scope))
     scope[SCOPE_KEY] = ident
-    token = _current.set(ident)
-    try:
-        yield ident
-    finally:
-        _current.reset(token)
+    return ident, _current.set(ident)
+
+
+def forget_request_id(token: contextvars.Token[str | None]) -> None:
+    """The request is answered: its id is no longer the current one."""
+    _current.reset(token)
 
 
 def echoing(send: Send, ident: str) -> Send:

@@ -35,7 +35,14 @@ from autoapi.store.base import (
     Sort,
     Stored,
 )
-from autoapi.store.calls import db_problem, deadline, duplicate, time_left_ms, unavailable
+from autoapi.store.calls import (
+    db_problem,
+    duplicate,
+    end_deadline,
+    start_deadline,
+    time_left_ms,
+    unavailable,
+)
 from autoapi.store.encoding import EncodingPlan, encode_document, encode_value, stored_as_encoded
 from autoapi.store.reads import (
     count,
@@ -90,13 +97,13 @@ __all__ = [
     "collection",
     "count",
     "db_problem",
-    "deadline",
     "delete",
     "delete_many",
     "duplicate",
     "encode_document",
     "encode_filter",
     "encode_value",
+    "end_deadline",
     "estimated_count",
     "existing_ids",
     "fetch_by_ids",
@@ -110,6 +117,7 @@ __all__ = [
     "is_find",
     "new_find",
     "scoped",
+    "start_deadline",
     "stored_as_encoded",
     "supports_transactions",
     "time_left_ms",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextvars import Token
 from typing import Any
 
 from beanie import Document
@@ -32,14 +32,14 @@ from autoapi.store.base import (
 # -- the time budget ---------------------------------------------------------------------
 
 
-@contextmanager
-def deadline(max_time_ms: int | None) -> Iterator[None]:
-    """Give every database call in the block the time left of `max_time_ms` (None: no limit)."""
-    token = _deadline.set(None if max_time_ms is None else time.monotonic() + max_time_ms / 1000)
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
+def start_deadline(max_time_ms: int | None) -> Token[float | None]:
+    """Give every database call the time left of `max_time_ms` (None: no limit), until
+    `end_deadline` gets the token back."""
+    return _deadline.set(None if max_time_ms is None else time.monotonic() + max_time_ms / 1000)
+
+
+def end_deadline(token: Token[float | None]) -> None:
+    _deadline.reset(token)
 
 
 def time_left_ms() -> int | None:
