@@ -19,6 +19,7 @@ from typing import Any
 from beanie import BackLink, Document, Link, PydanticObjectId
 from beanie.odm.fields import LinkTypes
 from bson import ObjectId
+from bson.errors import InvalidId
 from pydantic import BaseModel, TypeAdapter
 
 
@@ -142,8 +143,11 @@ def parse_id(annotation: Any, raw: Any) -> Any:
     if _is_objectid(annotation):
         if isinstance(raw, ObjectId):
             return raw
-        if isinstance(raw, str) and ObjectId.is_valid(raw):
-            return ObjectId(raw)
+        if isinstance(raw, str):
+            try:
+                return ObjectId(raw)  # parsed once, not checked and then parsed
+            except InvalidId:
+                pass
         raise ValueError("not a valid ObjectId")
     try:
         return _adapter(annotation).validate_python(raw)

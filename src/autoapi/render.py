@@ -56,7 +56,15 @@ class Renderer:
     ) -> dict[str, Any]:
         """Render one stored document (whole, as read), populating the given link paths and
         keeping the fields of `projection` (`fields`), as a list's documents keep them."""
+        if not populate and not projection and self._bare(spec, request):
+            return render_deferred(spec, raw, self.version_key)  # most reads: one call
         return (await self.render_whole(spec, [raw], request, populate, projection))[0]
+
+    def _bare(self, spec: ModelSpec, request: Request) -> bool:
+        """True when a document renders as its stored fields alone: no `api_values` of its
+        own, no model-name key, every field readable."""
+        plain = not self.custom_values(spec) and not self.model_name_key
+        return plain and shows_all(request, spec.model)
 
     async def render_whole(
         self,
@@ -93,7 +101,7 @@ class Renderer:
         populate = populated_within(populate, projection)
         loaded = await load_links(self.specs, spec, raws, populate) if populate else {}
         if self._plain(spec, populate):  # no hook to await: render without a coroutine each
-            if not loaded and not self.model_name_key and shows_all(request, spec.model):
+            if not loaded and self._bare(spec, request):
                 return render_page(spec, raws, self.version_key)
             return self._plain_docs(spec, raws, request, loaded, "")
         out = []
