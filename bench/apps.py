@@ -128,6 +128,12 @@ def serve_fastapi() -> Served:
 
 
 def serve_limit() -> Served:
-    """`uvicorn --factory bench.apps:serve_limit`; `BENCH_LIMIT=count,etag,link_check`."""
+    """`uvicorn --factory bench.apps:serve_limit`; `BENCH_LIMIT=count,etag,link_check,budget`."""
     work = set(os.environ.get("BENCH_LIMIT", "count").split(","))
-    return Served(limit_app("count" in work, "etag" in work, "link_check" in work, _lifespan()))
+    flags = ("count" in work, "etag" in work, "link_check" in work)
+    return Served(limit_app(*flags, _lifespan(), budget="budget" in work))
+
+
+def autoapi_budget() -> bool:
+    """Whether the served autoapi gives its database calls a time budget (its default)."""
+    return AutoAPI(models=MODELS).max_time_ms is not None

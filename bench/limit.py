@@ -5,15 +5,19 @@ handed to orjson as they come (its `default=` turns ObjectId, DBRef and datetime
 autoapi's JSON), with or without the `count` beside the page. Where autoapi must do contract
 work the limit does it too, when autoapi does it: a create validates the body with the
 model, and (`link_check`) checks that the linked author exists; a single document carries
-an `ETag` digest (`etag`); a list carries the `next`/`prev` tokens and the `Link` header.
+an `ETag` digest (`etag`); every driver call gets the time left of the request's budget,
+`maxTimeMS` on a read and a client-side timeout, a spent budget being a 503 (`budget`); a
+list carries the `next`/`prev` tokens and the `Link` header.
 The answers are autoapi's, byte for byte (`bench.compare` checks).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime
-from collections.abc import Callable
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import orjson
@@ -58,6 +62,9 @@ def json_response(
 
 
 NOT_FOUND = b'{"detail":"not found"}'
+BUDGET_S = 10.0  # autoapi's default `max_time_ms`
+DEADLINE = "limit.deadline"
+T = TypeVar("T")
 
 
 def limit_app(
@@ -65,14 +72,46 @@ def limit_app(
     etag: bool = False,
     link_check: bool = False,
     lifespan: Lifespan | None = None,
+    budget: bool = False,
 ) -> Starlette:
     """The limit endpoints for books under `/api`; `count=False` leaves the total out."""
     routes = [
-        Route("/books", _lister(count), methods=["GET"]),
-        Route("/books", _creator(link_check, etag), methods=["POST"]),
-        Route("/books/{id}", _getter(etag), methods=["GET"]),
+        Route("/books", _timed(_lister(count), budget), methods=["GET"]),
+        Route("/books", _timed(_creator(link_check, etag), budget), methods=["POST"]),
+        Route("/books/{id}", _timed(_getter(etag), budget), methods=["GET"]),
     ]
     return Starlette(routes=[Mount("/api", routes=routes)], lifespan=lifespan)
+
+
+def _timed(handler: Handler, budget: bool) -> Handler:
+    """`handler` under the request's time budget (when `budget`): a spent one is a 503."""
+    if not budget:
+        return handler
+
+    async def timed(request: Request) -> Response:
+        request.scope[DEADLINE] = time.monotonic() + BUDGET_S
+        try:
+            answer: Response = await handler(request)
+        except TimeoutError:
+            return Response(b'{"detail":"too slow"}', 503, {"Retry-After": "1"})
+        return answer
+
+    return timed
+
+
+async def _within(request: Request, call: Callable[[dict[str, Any]], Awaitable[T]]) -> T:
+    """A driver call given the time left: `maxTimeMS` (the keywords `call` gets) and a
+    client-side timeout; no budget, no keywords."""
+    deadline: float | None = request.scope.get(DEADLINE)
+    if deadline is None:
+        return await call({})
+    left = deadline - time.monotonic()
+    async with asyncio.timeout(left):
+        return await call({"max_time_ms": int(left * 1000)})
+
+
+def _count_kw(kw: dict[str, Any]) -> dict[str, Any]:
+    return {"maxTimeMS": kw["max_time_ms"]} if kw else {}
 
 
 def _lister(with_count: bool) -> Handler:
@@ -81,13 +120,20 @@ def _lister(with_count: bool) -> Handler:
         skip, limit = int(params.get("offset", "0")), int(params.get("limit", "100"))
         books = store.collection(Book)
         # one more than the page says whether there is a next page: its token is contract work
-        found = await books.find({}).sort("_id", 1).skip(skip).limit(limit + 1).to_list(None)
+        found = await _within(
+            request,
+            lambda kw: (
+                books.find({}, **kw).sort("_id", 1).skip(skip).limit(limit + 1).to_list(None)
+            ),
+        )
         page = offset_page(found, limit, skip, _SCOPE)
         if params.get("populate") == "author":
-            await _populate(page.docs)
+            await _populate(request, page.docs)
         # `count=none`, or the limit without the count: autoapi's answer is `"total": null`
         counted = with_count and params.get("count") != "none"
-        total = await books.count_documents({}) if counted else None
+        total = None
+        if counted:  # the count command's own spelling of the budget
+            total = await _within(request, lambda kw: books.count_documents({}, **_count_kw(kw)))
         content: dict[str, Any] = {"total": total, "items": page.docs}
         content.update(next=page.next, prev=page.prev)
         link = link_header(str(request.url), page.next, page.prev)
@@ -99,10 +145,11 @@ def _lister(with_count: bool) -> Handler:
 _SCOPE = Scope("/books", effective_sort(()), filter_digest({p: [] for p in FILTER_PARAMS}))
 
 
-async def _populate(docs: list[dict[str, Any]]) -> None:
+async def _populate(request: Request, docs: list[dict[str, Any]]) -> None:
     """Each book's `author` link → the author, for the whole page in one `$in` query."""
     ids = list({doc["author"].id for doc in docs if doc.get("author") is not None})
-    found = await store.collection(Author).find({"_id": {"$in": ids}}).to_list(None)
+    coll = store.collection(Author)
+    found = await _within(request, lambda kw: coll.find({"_id": {"$in": ids}}, **kw).to_list(None))
     authors = {author["_id"]: author for author in found}
     for author in found:  # autoapi renders a `date` field as a date
         if author.get("born") is not None:
@@ -118,7 +165,8 @@ def _getter(etag: bool) -> Handler:
             ident = ObjectId(request.path_params["id"])
         except InvalidId:
             return Response(NOT_FOUND, 404, media_type="application/json")
-        doc = await store.collection(Book).find_one({"_id": ident})
+        books = store.collection(Book)
+        doc = await _within(request, lambda kw: books.find_one({"_id": ident}, **kw))
         if doc is None:
             return Response(NOT_FOUND, 404, media_type="application/json")
         headers = {"ETag": conditional.etag(doc, None)} if etag else None
@@ -134,9 +182,11 @@ def _creator(link_check: bool, etag: bool) -> Handler:
         except (ValidationError, orjson.JSONDecodeError):
             return Response(b'{"detail":"invalid"}', 422, media_type="application/json")
         doc = _stored(book)
-        if link_check and doc["author"] is not None and not await _author_exists(doc["author"]):
+        linked = doc["author"]
+        if link_check and linked is not None and not await _author_exists(request, linked):
             return Response(b'{"detail":"no such author"}', 422, media_type="application/json")
-        await store.collection(Book).insert_one(doc)
+        books = store.collection(Book)
+        await _within(request, lambda kw: books.insert_one(doc))  # autoapi: no maxTimeMS here
         location = f"{str(request.url).rstrip('/')}/{quote(str(doc['_id']))}"
         headers = {"Location": location}
         if etag:
@@ -146,8 +196,9 @@ def _creator(link_check: bool, etag: bool) -> Handler:
     return create_book
 
 
-async def _author_exists(ref: DBRef) -> bool:
-    found = await store.collection(Author).find_one({"_id": ref.id}, {"_id": 1})
+async def _author_exists(request: Request, ref: DBRef) -> bool:
+    authors = store.collection(Author)
+    found = await _within(request, lambda kw: authors.find_one({"_id": ref.id}, {"_id": 1}, **kw))
     return found is not None
 
 

@@ -6,8 +6,9 @@ The driver collections are replaced by a stub that answers at once, from documen
 once from the in-memory database (as a driver decodes them: ObjectId ids, DBRef links), and
 each app is called as an ASGI app, so what is timed is only the app's code: autoapi, the
 hand-written Beanie endpoints and the limit (`bench.limit`, doing the same contract work as
-autoapi: the ETag and the link check). The apps take turns within every round; a cell is the
-median over the rounds with the range, and the ratios are taken within each round.
+autoapi: the ETag, the link check and the time budget). The apps take turns within every
+round; a cell is the median over the rounds with the range, and the ratios are taken within
+each round.
 
 On the wire lane an app's CPU also holds what waiting for the server costs it, and that
 grows with the number of round trips (see `bench/README.md`): these figures are the part
@@ -170,7 +171,7 @@ async def run(rounds: int, calls: int, n_books: int) -> str:
         for row in rows(book, author):
             apps = {"autoapi": autoapi_app(), "hand-written": handwritten_app(),
                     "FastAPI": fastapi_app(),
-                    "limit": limit_app(row.with_count, etag=True, link_check=True)}
+                    "limit": limit_app(row.with_count, etag=True, link_check=True, budget=True)}
             lines.append(await measure(row, apps, rounds, calls))
     return "\n".join(lines)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 
 import pytest
-from bench import build_time, compare, load, overhead, roundtrip, routing
+from bench import build_time, compare, limit, load, overhead, roundtrip, routing
+from bench.asgi import call
 from bench.models import Book
 
 from autoapi.store import scope
@@ -125,3 +127,27 @@ def test_a_reference_answering_other_documents_is_refused(other: object, same: b
     else:
         with pytest.raises(AssertionError):
             compare.check_documents(POPULATE, AUTO_PAGE, other)
+
+
+async def test_the_limit_gives_reads_the_time_left_and_a_503_once_it_is_spent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with overhead.stubbed(3) as (book, _):
+        stub = scope.base_collection(Book)
+        seen: list[dict[str, object]] = []
+        answer = stub.find_one
+
+        async def find_one(filter_: object, *args: object, **options: object) -> object:
+            seen.append(options)
+            if limit.BUDGET_S < 1:  # a database slower than the budget
+                await asyncio.sleep(1)
+            return await answer(filter_, *args, **options)
+
+        monkeypatch.setattr(stub, "find_one", find_one)
+        path = f"/api/books/{book}"
+        assert await call(limit.limit_app(budget=False), "GET", path) == 200
+        assert await call(limit.limit_app(budget=True), "GET", path) == 200
+        assert "max_time_ms" not in seen[0]
+        assert 9000 < int(str(seen[1]["max_time_ms"])) <= 10_000
+        monkeypatch.setattr(limit, "BUDGET_S", 0.05)
+        assert await call(limit.limit_app(budget=True), "GET", path) == 503
