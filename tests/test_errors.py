@@ -347,6 +347,25 @@ async def test_a_link_to_a_missing_document_is_a_422_with_one_query_per_path(
     assert (await client.get("/api/books")).json()["total"] == 0
 
 
+async def test_a_missing_link_is_named_beside_the_body_s_other_faults(
+    client: httpx.AsyncClient,
+) -> None:
+    real = await new_author(client)
+    body = {"title": "t", "pages": "many", "author": str(ObjectId())}
+    sent = await client.post("/api/books", json=body)
+    found = assert_problem(sent, 422)
+    assert [e["field"] for e in found["errors"]] == ["pages", "author"]
+    assert "pages" in found["detail"] and "author" in found["detail"]
+    assert (await client.get("/api/books")).json()["total"] == 0
+    book = (await client.post("/api/books", json={"title": "t", "author": real})).json()
+    for method in ("PUT", "PATCH"):
+        sent = await client.request(method, f"/api/books/{book['_id']}", json=body)
+        assert [e["field"] for e in assert_problem(sent, 422)["errors"]] == ["pages", "author"]
+    assert (await client.get(f"/api/books/{book['_id']}")).json() == book
+    alone = await client.post("/api/books", json={"title": "t", "author": str(ObjectId())})
+    assert_coded(alone, 422, "missing_link", "author")  # with nothing else wrong: as before
+
+
 async def test_links_to_existing_documents_are_stored(client: httpx.AsyncClient) -> None:
     real = await new_author(client)
     sent = await client.post("/api/books", json={"title": "t", "author": real})

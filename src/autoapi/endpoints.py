@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -135,9 +136,10 @@ class Endpoints:
         raise_faults(read)
         if mode is not None:
             return await self._create_or_write(request, data, mode, populate, fields)
+        validate = functools.partial(_validate, self.spec.model, data)
         if "api_post" in self.hooks.custom:
-            _validate(self.spec.model, data)
-        await check_links(self.spec, data)
+            validate()
+        await check_links(self.spec, data, validate)
         doc = created(self.spec.model, await self._write(call(self.hooks.api_post, data, request)))
         raw = store.encode_document(doc)
         await audit.record(request, self.spec.model, "create", None, raw)
@@ -220,9 +222,13 @@ class Endpoints:
         (await policies.access_for(request, self.spec.model)).check_body(body.data)
         before, doc = await self._instance(ident, request)
         raise_faults(body)
+
+        def validate() -> None:
+            apply_paths(self.spec, doc.model_copy(deep=True), body.data)
+
         if "api_put" in self.hooks.custom:
-            apply_paths(self.spec, doc.model_copy(deep=True), body.data)  # validate only
-        await check_links(self.spec, body.data)
+            validate()  # the hook's write may not validate: check first
+        await check_links(self.spec, body.data, validate)
         saved = await self._write(call(self.hooks.api_put, doc, body.data, request))
         result = saved if isinstance(saved, Document) else doc
         raw = request.scope.get(SAVED, {}).get(id(result)) or store.encode_document(result)

@@ -5,13 +5,13 @@ One `$in` query per link path of the body (its ids only), run together, never on
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bson import DBRef
 
 from autoapi import store
-from autoapi.errors import echo, unprocessable
+from autoapi.errors import ProblemError, echo, unprocessable
 from autoapi.introspect import LinkSpec, ModelSpec
 from autoapi.together import together
 
@@ -28,9 +28,22 @@ def link_targets(spec: ModelSpec, data: Mapping[str, Any]) -> dict[str, list[Any
     return out
 
 
-async def check_links(spec: ModelSpec, data: Mapping[str, Any]) -> None:
-    """422 naming each link field of `data` whose target does not exist."""
-    await check_batch_links(spec, [data], numbered=False)
+async def check_links(
+    spec: ModelSpec, data: Mapping[str, Any], validate: Callable[[], object] | None = None
+) -> None:
+    """422 naming each link field of `data` whose target does not exist, and beside them
+    the faults `validate` finds in the body (when the write validates only after this
+    check, a client would otherwise learn of them one 422 at a time)."""
+    try:
+        await check_batch_links(spec, [data], numbered=False)
+    except ProblemError as missing:
+        if validate is not None:
+            try:
+                validate()
+            except ProblemError as invalid:
+                if invalid.status == 422:
+                    raise unprocessable([*invalid.errors, *missing.errors]) from None
+        raise
 
 
 async def check_batch_links(
