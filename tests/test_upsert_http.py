@@ -115,6 +115,21 @@ async def test_create_branch_validates_the_whole_document(make_client: MakeClien
     )
 
 
+async def test_a_fault_in_a_given_value_names_only_what_the_body_gives(
+    make_client: MakeClient,
+) -> None:
+    client = await make_client()
+    await client.post("/api/authors", json={"_id": OID, "firstName": "A", "lastName": "B"})
+    for body in ({"firstName": None}, {"firstName": 5}):  # null removes: a required key
+        sent = await client.post("/api/authors", json={"_id": OID, **body}, headers=cou())
+        found = assert_problem(sent, 422, "firstName")
+        assert [e["field"] for e in found["errors"]] == ["firstName"]  # lastName is stored
+        assert (await stored(Author, ObjectId(OID)))["firstName"] == "A"
+    whole = await client.post("/api/authors", json={"_id": OID, "firstName": None},
+                              headers=cou("CoR"))  # a replacement names every field it needs
+    assert {e["field"] for e in assert_problem(whole, 422)["errors"]} == {"firstName", "lastName"}
+
+
 async def test_without_id_both_create_and_unknown_values_are_400(make_client: MakeClient) -> None:
     client = await make_client()
     for mode in ("CoU", "CoR"):

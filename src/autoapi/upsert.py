@@ -65,8 +65,11 @@ async def create_or_write(
     unsets = [p for p, v in paths.items() if v is None] if mode == "cou" else []
     given = {p: v for p, v in paths.items() if p not in unsets}
     doc, errors = _as_new(spec, ident, _without(data, unsets) if unsets else data)
-    if doc is None and (mode == "cor" or _blames_given(errors, paths)):
+    if doc is None and mode == "cor":
         raise unprocessable(errors)
+    if doc is None and (given_faults := _given_faults(errors, paths)):
+        # wrong whether the document exists or not; a field the body leaves out may be stored
+        raise unprocessable(given_faults)
     if doc is not None:
         update = await _create_update(spec, doc, given, unsets, mode)
     else:
@@ -93,10 +96,10 @@ def _as_new(
         return None, validation_errors(exc)
 
 
-def _blames_given(errors: list[dict[str, str]], paths: Mapping[str, Any]) -> bool:
-    """True when a fault lies in a value the body gives (not in a field it leaves out)."""
+def _given_faults(errors: list[dict[str, str]], paths: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The faults that lie in a value the body gives (not in a field it leaves out)."""
     roots = {p.split(".")[0] for p in paths}
-    return any(e["field"].split(".")[0] in roots or e["field"] == "body" for e in errors)
+    return [e for e in errors if e["field"].split(".")[0] in roots or e["field"] == "body"]
 
 
 async def _create_update(
