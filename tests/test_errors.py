@@ -14,7 +14,7 @@ from beanie import Document
 from bson import ObjectId
 from pymongo import IndexModel
 
-from autoapi import roundtrips
+from autoapi import roundtrips, store
 from autoapi.decode import OutOfRange, json_value
 from autoapi.errors import CODES, ProblemError
 from autoapi.introspect import Hidden
@@ -364,6 +364,17 @@ async def test_a_missing_link_is_named_beside_the_body_s_other_faults(
     assert (await client.get(f"/api/books/{book['_id']}")).json() == book
     alone = await client.post("/api/books", json={"title": "t", "author": str(ObjectId())})
     assert_coded(alone, 422, "missing_link", "author")  # with nothing else wrong: as before
+
+
+async def test_a_database_failure_in_the_link_check_stays_a_503_beside_a_bad_value(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def down(*args: Any) -> set[Any]:
+        raise store.unavailable()
+
+    monkeypatch.setattr(store, "existing_ids", down)
+    body = {"title": "t", "pages": "many", "author": str(ObjectId())}
+    assert_problem(await client.post("/api/books", json=body), 503)
 
 
 async def test_links_to_existing_documents_are_stored(client: httpx.AsyncClient) -> None:

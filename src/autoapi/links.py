@@ -37,7 +37,7 @@ async def check_links(
     try:
         await check_batch_links(spec, [data], numbered=False)
     except ProblemError as missing:
-        if validate is not None:
+        if validate is not None and missing.status == 422:  # not a 503 from the database
             try:
                 validate()
             except ProblemError as invalid:
