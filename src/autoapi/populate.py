@@ -84,12 +84,8 @@ def _wanted(
 def _unique_ids(parents: Iterable[Raw], key: str) -> list[Any]:
     seen: dict[Any, None] = {}  # a key set again keeps its first place
     for doc in parents:
-        value = doc.get(key)
-        for ref in value if isinstance(value, list) else (value,):
-            ident = ref_id(ref)
-            if ident is None:
-                continue
-            try:
+        for ident in link_ids(doc.get(key)):
+            try:  # one hash per id, not a `hashable` check and then the insert
                 seen[ident] = None
             except TypeError:  # a list or dict stored where an id belongs
                 continue
